@@ -1,0 +1,16 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DEADLETTER_STREAM, FAMILIES, INGEST_STREAM, streamName } from '@runlog/contracts';
+import { type RunlogConfig, serviceImports } from '@runlog/platform';
+
+/** The ingest service: validates events from producers (HTTP and async ingress) and publishes them to the family streams. */
+@Module({})
+export class IngestModule {
+  static forRoot(config: RunlogConfig): DynamicModule {
+    return {
+      module: IngestModule,
+      imports: serviceImports(config, 'ingest', {
+        streams: [...FAMILIES.map(streamName), INGEST_STREAM, DEADLETTER_STREAM],
+      }),
+    };
+  }
+}

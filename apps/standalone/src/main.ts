@@ -1,0 +1,20 @@
+import { runServices } from '@runlog/platform';
+import { ingestService } from '../../ingest/src/ingest.service-definition';
+import { leaseHistoryService } from '../../lease-history/src/lease-history.service-definition';
+import { normalizerService } from '../../normalizer/src/normalizer.service-definition';
+import { traceStoreService } from '../../trace-store/src/trace-store.service-definition';
+import { ensureLocalNats, type LocalNats } from './local-nats';
+
+/**
+ * `npm start`: all four services in one process on their DESIGN.md ports, with a local
+ * nats-server started when none is configured or running.
+ */
+let localNats: LocalNats | undefined;
+void runServices([ingestService, normalizerService, leaseHistoryService, traceStoreService], {
+  beforeStart: async () => {
+    localNats = await ensureLocalNats(process.env.RUNLOG_DATA_DIR?.trim() || './data');
+  },
+  afterStop: async () => {
+    await localNats?.stop();
+  },
+});

@@ -1,0 +1,169 @@
+import { Logger } from '@nestjs/common';
+import {
+  jetstream,
+  type JetStreamClient,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { type NatsConnection } from '@nats-io/transport-node';
+import {
+  DEADLETTER_STREAM,
+  type Family,
+  FAMILIES,
+  type RunlogEvent,
+  streamName,
+} from '@runlog/contracts';
+import { type BusOptions } from './bus-options';
+import { connectNats } from './connection/connect';
+import { type ConsumerSpec } from './consumer/consumer-spec';
+import { DurableConsumer } from './consumer/durable-consumer';
+import { DeadLetters, redriveSubject } from './dead-letter/dead-letters';
+import { type BusMetrics, NOOP_BUS_METRICS } from './metrics/bus-metrics';
+import { ensureStream } from './provisioning/provision';
+import {
+  deadLetterStreamConfig,
+  familyStreamConfig,
+  ingestStreamConfig,
+} from './provisioning/stream-configs';
+import { type PublishManyResult, Publisher, type PublishResult } from './publisher/publisher';
+import { subscribe, type SubscribeOptions, type TailItem } from './replay/subscribe';
+
+/** A running durable consumer (and its dead-letter re-drive twin). */
+export interface RunningConsumer {
+  /** Stops pulling, finishes and acks in-flight work. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The JetStream bus: one NATS connection, provisioning, the publisher, durable consumers,
+ * replay/tail and dead-letter admin. Framework-free; `BusModule` wires it into NestJS.
+ */
+export class Bus {
+  readonly js: JetStreamClient;
+  readonly publisher: Publisher;
+  readonly deadLetters: DeadLetters;
+  private readonly consumers = new Set<RunningConsumer>();
+  private readonly metrics: BusMetrics;
+  private readonly logger = new Logger('Bus');
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    /** The NATS connection the bus owns (core NATS publishes such as `live.*` go through it). */
+    readonly connection: NatsConnection,
+    /** JetStream management (stream info, message get/delete). */
+    readonly manager: JetStreamManager,
+    readonly options: BusOptions,
+  ) {
+    this.metrics = options.metrics ?? NOOP_BUS_METRICS;
+    this.js = jetstream(connection);
+    this.publisher = new Publisher(connection, { metrics: this.metrics });
+    this.deadLetters = new DeadLetters(this.js, manager, this.publisher);
+  }
+
+  /** Connects (reconnecting forever) and, unless `provision: false`, provisions every runlog stream. */
+  static async connect(
+    options: BusOptions,
+    { provision = true }: { provision?: boolean } = {},
+  ): Promise<Bus> {
+    const nc = await connectNats(options);
+    try {
+      const bus = new Bus(nc, await jetstreamManager(nc), options);
+      if (provision) await bus.provision();
+      return bus;
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Creates or updates the family streams, RUNLOG_INGEST and RUNLOG_DEADLETTER
+   * ("info, then add or update": safe to run twice, or from replicas at once).
+   */
+  async provision(families: readonly Family[] = FAMILIES): Promise<void> {
+    for (const family of families)
+      await ensureStream(this.manager, familyStreamConfig(family, this.options));
+    await ensureStream(this.manager, ingestStreamConfig(this.options));
+    await ensureStream(this.manager, deadLetterStreamConfig(this.options));
+  }
+
+  /** Publishes one event with `Nats-Msg-Id` = its id: `{stream, cursor, duplicate}`. */
+  publish(event: RunlogEvent): Promise<PublishResult> {
+    return this.publisher.publish(event);
+  }
+
+  /** Pipelines events (bounded window) and answers per-event results in input order. */
+  publishMany(events: readonly RunlogEvent[]): Promise<PublishManyResult[]> {
+    return this.publisher.publishMany(events);
+  }
+
+  /**
+   * Binds a durable pull consumer to a family stream and starts it, together with its
+   * re-drive consumer for replayed dead letters (docs/decisions.md D3).
+   */
+  async consume<F extends Family>(spec: ConsumerSpec<F>): Promise<RunningConsumer> {
+    const deps = {
+      js: this.js,
+      jsm: this.manager,
+      publisher: this.publisher,
+      metrics: this.metrics,
+    };
+    const main = new DurableConsumer(
+      spec,
+      {
+        stream: streamName(spec.family),
+        durable: spec.durable,
+        filterSubject: spec.filterSubject,
+        redrive: false,
+      },
+      deps,
+    );
+    const redrive = new DurableConsumer(
+      spec,
+      {
+        stream: DEADLETTER_STREAM,
+        durable: `${spec.durable}-redrive-${spec.family}`,
+        filterSubject: redriveSubject(spec.durable, spec.family),
+        redrive: true,
+      },
+      deps,
+    );
+    await main.start();
+    try {
+      await redrive.start();
+    } catch (error) {
+      await main.stop();
+      throw error;
+    }
+    const running: RunningConsumer = {
+      stop: async () => {
+        this.consumers.delete(running);
+        await Promise.all([main.stop(), redrive.stop()]);
+      },
+    };
+    this.consumers.add(running);
+    return running;
+  }
+
+  /** Replays a family from a cursor, then tails it live (typed, in stream order). */
+  subscribe<F extends Family>(
+    family: F,
+    options: SubscribeOptions = {},
+  ): AsyncGenerator<TailItem<F>> {
+    return subscribe(this.js, family, options);
+  }
+
+  /** Shutdown (DESIGN.md §5): stop every consumer (finishing in-flight work), then drain the connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+      this.publisher.close();
+      if (!this.connection.isClosed()) {
+        await this.connection
+          .drain()
+          .catch((error: unknown) => this.logger.warn(`drain failed: ${String(error)}`));
+      }
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,46 @@
+import { type DeliveredEvent, type Family } from '@runlog/contracts';
+import { type BatchContext, type EventContext } from './context';
+import { type GapHook } from './gap';
+import { type BatchOutcome, type Outcome } from './outcome';
+
+/** How a durable consumer binds and behaves (DESIGN.md §5). */
+export interface ConsumerOptions {
+  /** Durable consumer name (also names its dead letters: `deadletter.<durable>.<family>`). */
+  readonly durable: string;
+  /** One subject filter (`events.trace.req-1`); none for the whole family stream (gap detection needs none). */
+  readonly filterSubject?: string;
+  /** Deliveries before the message is dead-lettered (default 5). */
+  readonly maxDeliver?: number;
+  /** The server redelivers an unacked message after this long (default 30 s); long handlers are kept alive automatically. */
+  readonly ackWaitMs?: number;
+  /** Unacked messages the server lets this durable have out at once, across all instances (default 1000). */
+  readonly maxAckPending?: number;
+  /** Messages (or batches) handled at once by this instance (default 1: stream order). */
+  readonly concurrency?: number;
+  /** Retry delay after a failure: `initialMs * 2^(deliveries-1)` capped at `maxMs`, with jitter (default 500 ms .. 30 s). */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Called for each gap seen by an unfiltered consumer; persist it. Also logged and counted. */
+  readonly onGap?: GapHook;
+}
+
+/** A handler of one event; resolving to nothing means ack. A throw means retry with backoff. */
+export type EventHandler<F extends Family> = (
+  event: DeliveredEvent<F>,
+  context: EventContext,
+) => Outcome | void | Promise<Outcome | void>;
+
+/** A handler of up to `size` events in stream order (one transaction per batch). */
+export type BatchHandler<F extends Family> = (
+  events: readonly DeliveredEvent<F>[],
+  context: BatchContext,
+) => BatchOutcome | void | Promise<BatchOutcome | void>;
+
+export type HandlerBinding<F extends Family> =
+  | { readonly mode: 'event'; readonly handle: EventHandler<F> }
+  | { readonly mode: 'batch'; readonly size: number; readonly handle: BatchHandler<F> };
+
+/** A consumer of one family: where to bind and what to call. */
+export interface ConsumerSpec<F extends Family = Family> extends ConsumerOptions {
+  readonly family: F;
+  readonly handler: HandlerBinding<F>;
+}

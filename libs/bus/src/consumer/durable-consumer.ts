@@ -1,0 +1,296 @@
+import { Logger } from '@nestjs/common';
+import {
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { decode, type DeliveredEvent, type Family, streamName } from '@runlog/contracts';
+import { DEAD_LETTER_HEADERS, type DeadLetterCause } from '../dead-letter/dead-letter-format';
+import { type Origin, publishDeadLetter } from '../dead-letter/dead-letter-writer';
+import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
+import { ensureConsumer } from '../provisioning/provision';
+import { type Publisher } from '../publisher/publisher';
+import { type ConsumerSpec } from './consumer-spec';
+import { BatchContext, EventContext } from './context';
+import { GapDetector } from './gap-detector';
+import { type Outcome } from './outcome';
+
+/** Where a durable consumer reads: its family stream, or its re-drive subject in RUNLOG_DEADLETTER. */
+export interface ConsumerSource {
+  readonly stream: string;
+  readonly durable: string;
+  readonly filterSubject?: string;
+  /** Messages are re-driven dead letters: their origin is in the dead-letter headers. */
+  readonly redrive: boolean;
+}
+
+export interface DurableConsumerDeps {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly publisher: Publisher;
+  readonly metrics?: BusMetrics;
+}
+
+interface Decoded<F extends Family> {
+  readonly message: JsMsg;
+  readonly origin: Origin;
+  readonly event?: DeliveredEvent<F>;
+  readonly error?: string;
+}
+
+const decoder = new TextDecoder();
+/** The server's own redelivery limit is off: the runtime dead-letters at `maxDeliver` (docs/decisions.md D8). */
+const SERVER_MAX_DELIVER = -1;
+
+/**
+ * One durable pull consumer with explicit ack, bound to one stream (DESIGN.md §5):
+ * pulls, decodes to typed events, calls the handler, and maps its outcome to ack, nak
+ * with backoff, or dead letter + ack. A failure is never acked; nothing is dropped.
+ */
+export class DurableConsumer<F extends Family = Family> {
+  private readonly logger: Logger;
+  private readonly metrics: BusMetrics;
+  private readonly queue: JsMsg[] = [];
+  private wake: (() => void) | undefined;
+  private messages: ConsumerMessages | undefined;
+  private workers: Promise<void>[] = [];
+  private running = false;
+  private readonly gaps: GapDetector | undefined;
+  private readonly maxDeliver: number;
+  private readonly ackWaitMs: number;
+
+  constructor(
+    private readonly spec: ConsumerSpec<F>,
+    private readonly source: ConsumerSource,
+    private readonly deps: DurableConsumerDeps,
+  ) {
+    this.logger = new Logger(`Consumer ${source.durable}`);
+    this.metrics = deps.metrics ?? NOOP_BUS_METRICS;
+    this.maxDeliver = spec.maxDeliver ?? 5;
+    this.ackWaitMs = spec.ackWaitMs ?? 30_000;
+    const detectGaps =
+      !source.redrive && source.filterSubject === undefined && spec.family !== 'agent';
+    this.gaps = detectGaps
+      ? new GapDetector(deps.jsm, source.stream, spec.family, source.durable, async (gap) => {
+          this.logger.warn(
+            `gap in ${source.stream}: cursors ${gap.from_cursor}..${gap.to_cursor} were removed before ${source.durable} read them`,
+          );
+          this.metrics.gap(source.durable, spec.family, gap.missing);
+          await spec.onGap?.(gap);
+        })
+      : undefined;
+  }
+
+  /** Provisions the durable ("info, then add or update") and starts pulling. */
+  async start(): Promise<void> {
+    const info = await ensureConsumer(this.deps.jsm, {
+      stream: this.source.stream,
+      durable: this.source.durable,
+      ...(this.source.filterSubject ? { filterSubject: this.source.filterSubject } : {}),
+      ackWaitMs: this.ackWaitMs,
+      maxDeliver: SERVER_MAX_DELIVER,
+      maxAckPending: this.spec.maxAckPending ?? 1_000,
+    });
+    this.gaps?.startAfter(info.ack_floor.stream_seq);
+    const consumer = await this.deps.js.consumers.get(this.source.stream, this.source.durable);
+    this.running = true;
+    const pull =
+      this.spec.handler.mode === 'batch' ? Math.max(this.spec.handler.size * 2, 64) : 128;
+    this.messages = await consumer.consume({
+      max_messages: Math.min(pull, this.spec.maxAckPending ?? 1_000),
+      // Synchronous by contract (NATS-NOTES.md): queue and let the workers do the async part.
+      callback: (message) => {
+        this.queue.push(message);
+        this.wake?.();
+      },
+    });
+    const concurrency = Math.max(1, this.spec.concurrency ?? 1);
+    this.workers = Array.from({ length: concurrency }, () => this.work());
+  }
+
+  /** Stops pulling, finishes and acks in-flight work, and hands back what was queued but not started. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.messages?.stop();
+    this.wake?.();
+    await Promise.all(this.workers);
+    for (const message of this.queue.splice(0)) message.nak();
+    await this.messages?.closed().catch(() => undefined);
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      if (this.queue.length === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      const size = this.spec.handler.mode === 'batch' ? this.spec.handler.size : 1;
+      const batch = this.queue.splice(0, size).sort((a, b) => a.seq - b.seq);
+      this.metrics.delivered(this.source.durable, batch.length);
+      try {
+        await this.handle(batch);
+      } catch (error) {
+        // Only infrastructure fails here (a dead-letter publish, a gap hook): hand the messages back.
+        this.logger.error(`could not settle ${batch.length} message(s): ${describe(error)}`);
+        for (const message of batch) this.retry(message, describe(error));
+      }
+    }
+  }
+
+  private async handle(batch: JsMsg[]): Promise<void> {
+    const decoded = batch.map((message) => this.decode(message));
+    const ready: Decoded<F>[] = [];
+    for (const item of decoded) {
+      if (item.event) ready.push(item);
+      else await this.deadLetter(item, 'decode_failed', item.error ?? 'undecodable');
+    }
+    if (ready.length === 0) return;
+    if (this.gaps) {
+      for (const item of ready) await this.gaps.observe(item.message);
+    }
+    const outcomes = await this.invoke(ready);
+    for (const [index, item] of ready.entries()) {
+      await this.settle(item, outcomes[index] ?? { type: 'ack' });
+    }
+  }
+
+  /** Calls the handler with a keep-alive timer; a throw is a retry of every event given. */
+  private async invoke(items: Decoded<F>[]): Promise<Outcome[]> {
+    const contexts = items.map((item) => this.context(item));
+    const keepAlive = setInterval(
+      () => items.forEach((item) => item.message.working()),
+      Math.max(1_000, this.ackWaitMs / 3),
+    );
+    const started = performance.now();
+    try {
+      const handler = this.spec.handler;
+      if (handler.mode === 'event') {
+        const [item] = items as [Decoded<F>];
+        const [context] = contexts as [EventContext];
+        return [
+          (await handler.handle(item.event as DeliveredEvent<F>, context)) ?? { type: 'ack' },
+        ];
+      }
+      this.metrics.batchSize(this.source.durable, items.length);
+      const events = items.map((item) => item.event as DeliveredEvent<F>);
+      const outcome = (await handler.handle(
+        events,
+        new BatchContext(this.source.durable, this.source.stream, contexts),
+      )) ?? { type: 'ack' };
+      if (Array.isArray(outcome)) return outcome as Outcome[];
+      return items.map(() => outcome as Outcome);
+    } catch (error) {
+      return items.map(() => ({ type: 'retry', reason: describe(error) }));
+    } finally {
+      clearInterval(keepAlive);
+      this.metrics.handlerSeconds(this.source.durable, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async settle(item: Decoded<F>, outcome: Outcome): Promise<void> {
+    const { message } = item;
+    switch (outcome.type) {
+      case 'ack':
+        message.ack();
+        this.metrics.acked(this.source.durable, 1);
+        return;
+      case 'dead_letter':
+        await this.deadLetter(item, 'handler', outcome.reason);
+        return;
+      case 'retry':
+        if (message.info.deliveryCount >= this.maxDeliver) {
+          const reason = `max_deliver (${this.maxDeliver}) reached: ${outcome.reason ?? 'handler asked to retry'}`;
+          await this.deadLetter(item, 'max_deliver', reason);
+          return;
+        }
+        this.retry(message, outcome.reason, outcome.delayMs);
+    }
+  }
+
+  private retry(message: JsMsg, reason: string | undefined, delayMs?: number): void {
+    const delay = delayMs ?? this.backoff(message.info.deliveryCount);
+    this.logger.warn(
+      `retrying ${message.info.stream}#${message.seq} in ${delay} ms (delivery ${message.info.deliveryCount}): ${reason ?? ''}`,
+    );
+    message.nak(delay);
+    this.metrics.retried(this.source.durable, 1);
+  }
+
+  private backoff(deliveries: number): number {
+    const { initialMs, maxMs } = this.spec.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    const exact = Math.min(maxMs, initialMs * 2 ** Math.max(0, deliveries - 1));
+    return Math.round(exact * (0.8 + Math.random() * 0.4));
+  }
+
+  /** Parks the message with its reason, then acks it; if parking fails, the message is retried. */
+  private async deadLetter(
+    item: Decoded<F>,
+    cause: DeadLetterCause,
+    reason: string,
+  ): Promise<void> {
+    await publishDeadLetter(this.deps.publisher, {
+      consumer: this.spec.durable,
+      family: this.spec.family,
+      cause,
+      reason,
+      origin: item.origin,
+      message: item.message,
+    });
+    this.logger.warn(
+      `dead-lettered ${item.origin.stream}#${item.origin.cursor} (${cause}): ${reason}`,
+    );
+    item.message.ack();
+    this.metrics.deadLettered(this.source.durable, cause);
+  }
+
+  private decode(message: JsMsg): Decoded<F> {
+    const origin = this.origin(message);
+    let json: unknown;
+    try {
+      json = JSON.parse(decoder.decode(message.data));
+    } catch (error) {
+      return { message, origin, error: `body is not JSON: ${describe(error)}` };
+    }
+    const result = decode(json);
+    if (!result.ok)
+      return { message, origin, error: `invalid event: ${JSON.stringify(result.errors)}` };
+    if (result.value.family !== this.spec.family) {
+      return {
+        message,
+        origin,
+        error: `a ${result.value.family} event in the ${this.spec.family} stream`,
+      };
+    }
+    const event = { ...result.value, cursor: origin.cursor } as unknown as DeliveredEvent<F>;
+    return { message, origin, event };
+  }
+
+  private origin(message: JsMsg): Origin {
+    if (!this.source.redrive)
+      return { stream: message.info.stream, cursor: String(message.seq), subject: message.subject };
+    const h = message.headers;
+    return {
+      stream: h?.get(DEAD_LETTER_HEADERS.stream) || streamName(this.spec.family),
+      cursor: h?.get(DEAD_LETTER_HEADERS.sequence) || '0',
+      subject: h?.get(DEAD_LETTER_HEADERS.subject) || message.subject,
+    };
+  }
+
+  private context(item: Decoded<F>): EventContext {
+    return new EventContext(
+      item.origin.cursor,
+      item.origin.stream,
+      item.origin.subject,
+      item.message.info.deliveryCount,
+      this.spec.durable,
+      this.source.redrive,
+      item.message,
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

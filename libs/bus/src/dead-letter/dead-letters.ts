@@ -1,0 +1,116 @@
+import {
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { DEADLETTER_STREAM, HEADERS } from '@runlog/contracts';
+import { type Publisher } from '../publisher/publisher';
+import { DEAD_LETTER_HEADERS, type DeadLetter, type DeadLetterCause } from './dead-letter-format';
+
+export interface ListDeadLettersOptions {
+  /** At most this many (default 100). */
+  readonly limit?: number;
+  /** Only dead letters after this sequence of RUNLOG_DEADLETTER (for paging). */
+  readonly after?: number;
+}
+
+export interface ReplayOptions {
+  /** Re-drive only the oldest N (default: all). */
+  readonly limit?: number;
+}
+
+const PAGE = 1_000;
+
+/** The subject a re-driven dead letter is delivered on (docs/decisions.md D3). */
+export function redriveSubject(consumer: string, family: string): string {
+  return `redrive.${consumer}.${family}`;
+}
+
+/**
+ * The operator's view of parked messages: list a consumer's dead letters and re-drive
+ * them to that consumer once the bug is fixed (KurrentDB's "replay parked messages").
+ */
+export class DeadLetters {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly publisher: Publisher,
+  ) {}
+
+  /** The dead letters of one durable consumer, oldest first. */
+  async list(consumer: string, options: ListDeadLettersOptions = {}): Promise<DeadLetter[]> {
+    const limit = options.limit ?? 100;
+    const ordered = await this.js.consumers.get(DEADLETTER_STREAM, {
+      filter_subjects: `deadletter.${consumer}.>`,
+      ...(options.after
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.after + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const pending = (await ordered.info(true)).num_pending;
+    const wanted = Math.min(limit, pending);
+    if (wanted === 0) return [];
+    const found: DeadLetter[] = [];
+    const batch = await ordered.fetch({ max_messages: wanted, expires: 5_000 });
+    for await (const message of batch) {
+      found.push(toDeadLetter(message));
+      if (found.length >= wanted) break;
+    }
+    return found;
+  }
+
+  /**
+   * Re-drives the oldest dead letters of a consumer: each is delivered again to the same
+   * durable consumer (with its original stream, cursor and subject) and removed from the
+   * dead letters. Answers how many were re-driven.
+   */
+  async replay(consumer: string, options: ReplayOptions = {}): Promise<number> {
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    let after = 0;
+    let replayed = 0;
+    while (remaining > 0) {
+      const page = await this.list(consumer, { limit: Math.min(PAGE, remaining), after });
+      if (page.length === 0) break;
+      for (const letter of page) {
+        const headers = natsHeaders();
+        for (const [name, value] of Object.entries(letter.headers)) {
+          if (name.toLowerCase() !== HEADERS.msgId.toLowerCase()) headers.set(name, value);
+        }
+        headers.set(HEADERS.msgId, `redrive:${letter.deadLetterSeq}`);
+        await this.publisher.publishRaw(
+          redriveSubject(letter.consumer, letter.family),
+          letter.body,
+          headers,
+        );
+        await this.jsm.streams.deleteMessage(DEADLETTER_STREAM, letter.deadLetterSeq, false);
+        replayed++;
+        after = letter.deadLetterSeq;
+      }
+      remaining -= page.length;
+    }
+    return replayed;
+  }
+}
+
+function toDeadLetter(message: JsMsg): DeadLetter {
+  const [, consumer = '', family = ''] = message.subject.split('.');
+  const h = message.headers;
+  const get = (name: string): string => h?.get(name) ?? '';
+  const headers: Record<string, string> = {};
+  for (const [name, values] of h ?? []) headers[name] = values.join(',');
+  return {
+    deadLetterSeq: message.seq,
+    consumer,
+    family,
+    cause: (get(DEAD_LETTER_HEADERS.cause) || 'handler') as DeadLetterCause,
+    reason: get(DEAD_LETTER_HEADERS.reason),
+    originalStream: get(DEAD_LETTER_HEADERS.stream),
+    originalSeq: Number(get(DEAD_LETTER_HEADERS.sequence) || 0),
+    originalSubject: get(DEAD_LETTER_HEADERS.subject),
+    deliveries: Number(get(DEAD_LETTER_HEADERS.deliveries) || 0),
+    at: get(DEAD_LETTER_HEADERS.at),
+    headers,
+    body: message.data,
+  };
+}

@@ -1,0 +1,48 @@
+// The public surface of @runlog/bus: the JetStream bus library and its NestJS transport.
+export { Bus, type RunningConsumer } from './bus';
+export type { BusOptions, BusCredentials } from './bus-options';
+export { BusError, isBusError, type BusErrorCode } from './errors/bus-error';
+export {
+  Publisher,
+  type PublishResult,
+  type PublishManyResult,
+  type PublisherOptions,
+} from './publisher/publisher';
+export type {
+  ConsumerOptions,
+  ConsumerSpec,
+  EventHandler,
+  BatchHandler,
+  HandlerBinding,
+} from './consumer/consumer-spec';
+export { EventContext, BatchContext } from './consumer/context';
+export { Outcome, type BatchOutcome } from './consumer/outcome';
+export type { Gap, GapHook } from './consumer/gap';
+export {
+  DeadLetters,
+  redriveSubject,
+  type ListDeadLettersOptions,
+  type ReplayOptions,
+} from './dead-letter/dead-letters';
+export {
+  DEAD_LETTER_HEADERS,
+  type DeadLetter,
+  type DeadLetterCause,
+} from './dead-letter/dead-letter-format';
+export { subscribe, parseCursor, type SubscribeOptions, type TailItem } from './replay/subscribe';
+export { type BusMetrics, NOOP_BUS_METRICS } from './metrics/bus-metrics';
+export { PromBusMetrics } from './metrics/prom-bus-metrics';
+export { ensureStream, ensureConsumer, type DurableConsumerConfig } from './provisioning/provision';
+export {
+  familyStreamConfig,
+  ingestStreamConfig,
+  deadLetterStreamConfig,
+  DUPLICATE_WINDOW_MS,
+} from './provisioning/stream-configs';
+export { BusModule, type BusModuleAsyncOptions } from './nest/bus.module';
+export { JetStreamServer } from './nest/jetstream.server';
+export {
+  JetStreamHandler,
+  jetStreamPattern,
+  type JetStreamHandlerOptions,
+} from './nest/jetstream-handler.decorator';

@@ -1,0 +1,148 @@
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { BusError } from '../errors/bus-error';
+import { type ProvisionedStream } from './stream-configs';
+
+const STREAM_NOT_FOUND = 10059;
+const STREAM_EXISTS_OTHER_CONFIG = 10058;
+const CONSUMER_NOT_FOUND = 10014;
+/** 2.10+: "consumer already exists" / "consumer name already in use" (a lost add race). */
+const CONSUMER_EXISTS = new Set([10105, 10148]);
+
+function apiCode(error: unknown): number | undefined {
+  return error instanceof JetStreamApiError ? error.code : undefined;
+}
+
+function differs<T extends object>(wanted: T, actual: object): boolean {
+  return Object.entries(wanted).some(([key, value]) => {
+    const current: unknown = (actual as Record<string, unknown>)[key];
+    return JSON.stringify(current) !== JSON.stringify(value);
+  });
+}
+
+/**
+ * Creates the stream, or updates it when its managed settings differ: "info, then add or
+ * update", safe to run twice or from several replicas at once (a lost `add` race is
+ * answered by an update).
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: ProvisionedStream,
+): Promise<StreamInfo> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let info: StreamInfo | undefined;
+    try {
+      info = await jsm.streams.info(config.name);
+    } catch (error) {
+      if (apiCode(error) !== STREAM_NOT_FOUND)
+        throw provisioningError(`stream ${config.name}`, error);
+    }
+    try {
+      if (!info) return await jsm.streams.add(config);
+      if (info.config.retention !== config.retention || info.config.storage !== config.storage) {
+        throw new BusError(
+          'provisioning_failed',
+          `stream ${config.name} exists with retention ${info.config.retention}/${info.config.storage}, ` +
+            `runlog needs ${config.retention}/${config.storage}; JetStream cannot change that in place`,
+          { stream: config.name },
+        );
+      }
+      const { name, retention: _r, storage: _s, ...updatable } = config;
+      void _r;
+      void _s;
+      if (!differs(updatable, info.config)) return info;
+      return await jsm.streams.update(name, updatable);
+    } catch (error) {
+      if (error instanceof BusError) throw error;
+      // Another replica created it between our info and add: read it again and update.
+      if (apiCode(error) === STREAM_EXISTS_OTHER_CONFIG) continue;
+      throw provisioningError(`stream ${config.name}`, error);
+    }
+  }
+  throw new BusError(
+    'provisioning_failed',
+    `stream ${config.name}: lost the create/update race three times`,
+    {
+      stream: config.name,
+    },
+  );
+}
+
+/** A durable pull consumer with explicit ack, as runlog's consumers bind them. */
+export interface DurableConsumerConfig {
+  readonly stream: string;
+  readonly durable: string;
+  /** One subject filter (2.9 has no `filter_subjects`); none for an unfiltered consumer. */
+  readonly filterSubject?: string;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly maxAckPending: number;
+}
+
+function consumerConfig(config: DurableConsumerConfig): Partial<ConsumerConfig> {
+  return {
+    durable_name: config.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: config.ackWaitMs * 1_000_000,
+    max_deliver: config.maxDeliver,
+    max_ack_pending: config.maxAckPending,
+    ...(config.filterSubject ? { filter_subject: config.filterSubject } : {}),
+  };
+}
+
+/**
+ * Creates or updates a durable consumer: "info, then add or update" (2.9 silently updates
+ * on add; 2.10+ rejects a differing add, so an existing durable is always updated).
+ */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  config: DurableConsumerConfig,
+): Promise<ConsumerInfo> {
+  const wanted = consumerConfig(config);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let info: ConsumerInfo | undefined;
+    try {
+      info = await jsm.consumers.info(config.stream, config.durable);
+    } catch (error) {
+      if (apiCode(error) !== CONSUMER_NOT_FOUND)
+        throw provisioningError(`consumer ${config.durable}`, error);
+    }
+    try {
+      if (!info) return await jsm.consumers.add(config.stream, wanted);
+      const { durable_name: _d, ack_policy: _a, deliver_policy: _p, ...updatable } = wanted;
+      void _d;
+      void _a;
+      void _p;
+      if (!differs(updatable, info.config)) return info;
+      return await jsm.consumers.update(config.stream, config.durable, updatable);
+    } catch (error) {
+      if (CONSUMER_EXISTS.has(apiCode(error) ?? 0)) continue;
+      throw provisioningError(`consumer ${config.durable} on ${config.stream}`, error);
+    }
+  }
+  throw new BusError(
+    'provisioning_failed',
+    `consumer ${config.durable}: lost the create/update race three times`,
+    {
+      stream: config.stream,
+    },
+  );
+}
+
+function provisioningError(what: string, error: unknown): BusError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new BusError(
+    'provisioning_failed',
+    `could not provision ${what}: ${message}`,
+    { apiCode: apiCode(error) },
+    { cause: error },
+  );
+}

@@ -1,0 +1,54 @@
+import { type ValidationError } from './validation-error';
+import { isPlainObject, joinPath } from './validation/validate-shape';
+
+/** Words that make a property name suggest prompt or response content (DESIGN.md §3, engine). */
+export const CONTENT_WORDS: ReadonlySet<string> = new Set([
+  'prompt',
+  'response',
+  'content',
+  'message',
+  'completion',
+  'text',
+  'input',
+  'output',
+]);
+
+/** True when a property name suggests content: one of its words (snake, kebab or camel case) is a content word, singular or plural. */
+export function suggestsContent(name: string): boolean {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .some(
+      (word) =>
+        CONTENT_WORDS.has(word) || (word.endsWith('s') && CONTENT_WORDS.has(word.slice(0, -1))),
+    );
+}
+
+/**
+ * The engine confidentiality rule: no engine event may carry prompt or response content.
+ * Every property, at any depth, whose name suggests content is reported with code
+ * `confidentiality_violation`, whatever its value.
+ */
+export function checkEngineConfidentiality(value: unknown, path = 'data'): ValidationError[] {
+  const found: ValidationError[] = [];
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, index) => walk(item, joinPath(at, String(index))));
+    } else if (isPlainObject(node)) {
+      for (const [key, child] of Object.entries(node)) {
+        const childPath = joinPath(at, key);
+        if (suggestsContent(key)) {
+          found.push({
+            path: childPath,
+            code: 'confidentiality_violation',
+            message: `${childPath}: engine events must not carry prompt or response content`,
+          });
+        }
+        walk(child, childPath);
+      }
+    }
+  };
+  walk(value, path);
+  return found;
+}

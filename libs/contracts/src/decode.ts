@@ -1,0 +1,236 @@
+import { checkEngineConfidentiality, suggestsContent } from './confidentiality';
+import { type CloudEventEnvelope, ENVELOPE_ATTRIBUTES } from './envelope';
+import { type RunlogEvent } from './events';
+import { type Family, parseEventType } from './families';
+import { SCHEMAS } from './families/schemas';
+import { COMPLETION_OUTCOMES, SIGNAL_EFFECTS } from './families/execution';
+import { type OpenEnum } from './families/schema';
+import { dataKey, keyOfSubjectAttribute, storedSubject, subjectAttribute } from './keys';
+import { err, ok, type Result } from './result';
+import { type ValidationError } from './validation-error';
+import { isRfc3339 } from './validation/decorators';
+import { isPlainObject, validateShape } from './validation/validate-shape';
+
+export interface DecodeOptions {
+  /** Fills `time` when the producer left it out (default: now). */
+  readonly receivedAt?: Date;
+}
+
+const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set(ENVELOPE_ATTRIBUTES);
+
+/**
+ * Validates a CloudEvents envelope (structured JSON mode) against DESIGN.md §2 and §3 and
+ * returns the typed event, or every failing field named by its path (`data.status_code`).
+ * Never throws on bad input. Fills `time` (receive time) and `subject` (derived from
+ * `data`) when absent; maps unknown completion outcomes and signal effects to `{other}`.
+ */
+export function decode(
+  input: unknown,
+  options: DecodeOptions = {},
+): Result<RunlogEvent, ValidationError[]> {
+  if (!isPlainObject(input)) {
+    return err([{ path: '', code: 'invalid_type', message: 'an event must be a JSON object' }]);
+  }
+  const errors: ValidationError[] = [];
+  const type = parseEventType(typeof input['type'] === 'string' ? input['type'] : '');
+  const family = type.ok ? type.family : undefined;
+
+  for (const name of Object.keys(input)) {
+    if (KNOWN_ATTRIBUTES.has(name)) continue;
+    errors.push(
+      family === 'engine' && suggestsContent(name)
+        ? {
+            path: name,
+            code: 'confidentiality_violation',
+            message: `${name}: engine events must not carry prompt or response content`,
+          }
+        : {
+            path: name,
+            code: 'unknown_property',
+            message: `${name} is not a CloudEvents attribute runlog accepts`,
+          },
+    );
+  }
+  if (input['specversion'] === undefined) errors.push(required('specversion'));
+  else if (input['specversion'] !== '1.0') {
+    errors.push({
+      path: 'specversion',
+      code: 'invalid_value',
+      message: 'specversion must be "1.0"',
+    });
+  }
+  errors.push(...requiredString(input, 'id'), ...requiredString(input, 'source'));
+  if (input['type'] === undefined) errors.push(required('type'));
+  else if (typeof input['type'] !== 'string') errors.push(wrongType('type', 'a string'));
+  else if (!type.ok) errors.push(typeError(type.code, input['type']));
+
+  const time = input['time'];
+  if (time !== undefined) {
+    if (typeof time !== 'string') errors.push(wrongType('time', 'an RFC 3339 string'));
+    else if (!isRfc3339(time)) {
+      errors.push({
+        path: 'time',
+        code: 'invalid_format',
+        message: 'time must be an RFC 3339 date-time',
+      });
+    }
+  }
+  const contentType = input['datacontenttype'];
+  if (
+    contentType !== undefined &&
+    (typeof contentType !== 'string' || !/^application\/json\s*(;|$)/i.test(contentType))
+  ) {
+    errors.push({
+      path: 'datacontenttype',
+      code: 'invalid_value',
+      message: 'datacontenttype must be application/json',
+    });
+  }
+  const sourceseq = input['sourceseq'];
+  if (sourceseq !== undefined && !(Number.isSafeInteger(sourceseq) && (sourceseq as number) >= 0)) {
+    errors.push({
+      path: 'sourceseq',
+      code: 'invalid_type',
+      message: 'sourceseq must be a non-negative integer',
+    });
+  }
+  const subject = input['subject'];
+  if (subject !== undefined) errors.push(...requiredString(input, 'subject'));
+
+  const data = input['data'];
+  if (!type.ok || family === undefined) {
+    if (data === undefined || data === null) errors.push(required('data'));
+    else if (!isPlainObject(data)) errors.push(wrongType('data', 'a JSON object'));
+    return err(errors);
+  }
+  const schema: (typeof SCHEMAS)[Family][never] = SCHEMAS[family][type.kind as never];
+  const dataErrors = validateShape(data, schema, 'data');
+  if (family === 'engine') {
+    const violations = checkEngineConfidentiality(data);
+    const flagged = new Set(violations.map((v) => v.path));
+    errors.push(...dataErrors.filter((e) => !flagged.has(e.path)), ...violations);
+  } else {
+    errors.push(...dataErrors);
+  }
+  if (
+    family === 'canonical' &&
+    isPlainObject(data) &&
+    typeof data['kind'] === 'string' &&
+    data['kind'] !== type.kind
+  ) {
+    errors.push({
+      path: 'data.kind',
+      code: 'invalid_value',
+      message: `data.kind must equal the kind of type (${type.kind})`,
+    });
+  }
+
+  const derived = dataKey(family, data);
+  let subjectValue: string | undefined;
+  if (typeof subject === 'string' && subject.trim() !== '') {
+    const given = keyOfSubjectAttribute(family, subject);
+    if (given === undefined) {
+      errors.push({
+        path: 'subject',
+        code: 'invalid_format',
+        message: 'subject must be two key tokens, <thread>.<run>',
+      });
+    } else if (derived !== undefined && subjectAttribute(derived) !== subjectAttribute(given)) {
+      errors.push({
+        path: 'subject',
+        code: 'invalid_value',
+        message: `subject must be the event's key (${subjectAttribute(derived)})`,
+      });
+    } else subjectValue = subjectAttribute(given);
+  } else if (subject === undefined) {
+    if (derived !== undefined) subjectValue = subjectAttribute(derived);
+    else if (dataErrors.length === 0)
+      errors.push({
+        ...required('subject'),
+        message: 'subject is required when data names no key',
+      });
+  }
+  if (errors.length > 0 || subjectValue === undefined) return err(errors);
+
+  const event = {
+    family,
+    kind: type.kind,
+    id: input['id'] as string,
+    source: input['source'] as string,
+    time: typeof time === 'string' ? time : (options.receivedAt ?? new Date()).toISOString(),
+    subject: subjectValue,
+    ...(sourceseq === undefined ? {} : { sourceseq: sourceseq as number }),
+    data: openEnums(family, data as Record<string, unknown>),
+  };
+  return ok(event as RunlogEvent);
+}
+
+/** The structured-mode CloudEvents envelope of a typed event: the inverse of {@link decode}. */
+export function encode(event: RunlogEvent): CloudEventEnvelope {
+  return {
+    specversion: '1.0',
+    id: event.id,
+    source: event.source,
+    type: `runlog.${event.family}.${event.kind}`,
+    time: event.time,
+    subject: event.subject,
+    datacontenttype: 'application/json',
+    ...(event.sourceseq === undefined ? {} : { sourceseq: event.sourceseq }),
+    data: closedEnums(event.family, event.data as unknown as Record<string, unknown>),
+  };
+}
+
+/** The NATS subject an event is stored under: `events.<family>.<key tokens>`. */
+export function eventSubject(event: Pick<RunlogEvent, 'family' | 'subject'>): string {
+  return storedSubject(event.family, event.subject);
+}
+
+const OPEN_ENUM_FIELD: Partial<Record<Family, readonly [string, readonly string[]]>> = {
+  completion: ['outcome', COMPLETION_OUTCOMES],
+  signal_delivery: ['effect', SIGNAL_EFFECTS],
+};
+
+function openEnums(family: Family, data: Record<string, unknown>): Record<string, unknown> {
+  const field = OPEN_ENUM_FIELD[family];
+  if (!field) return data;
+  const [name, known] = field;
+  const raw = data[name] as string;
+  return known.includes(raw)
+    ? data
+    : { ...data, [name]: { other: raw } satisfies OpenEnum<string> };
+}
+
+function closedEnums(family: Family, data: Record<string, unknown>): Record<string, unknown> {
+  const field = OPEN_ENUM_FIELD[family];
+  if (!field) return data;
+  const value = data[field[0]];
+  return isPlainObject(value) ? { ...data, [field[0]]: value['other'] } : data;
+}
+
+function required(path: string): ValidationError {
+  return { path, code: 'required', message: `${path} is required` };
+}
+
+function wrongType(path: string, expected: string): ValidationError {
+  return { path, code: 'invalid_type', message: `${path} must be ${expected}` };
+}
+
+function requiredString(input: Record<string, unknown>, path: string): ValidationError[] {
+  const value = input[path];
+  if (value === undefined || value === null) return [required(path)];
+  if (typeof value !== 'string') return [wrongType(path, 'a string')];
+  if (value.trim() === '') return [{ path, code: 'blank', message: `${path} must not be blank` }];
+  return [];
+}
+
+function typeError(
+  code: 'invalid_format' | 'unknown_family' | 'unknown_kind',
+  type: string,
+): ValidationError {
+  const message = {
+    invalid_format: `type must be runlog.<family>.<kind>, got "${type}"`,
+    unknown_family: `type names an unknown family: "${type}"`,
+    unknown_kind: `type names an unknown kind for its family: "${type}"`,
+  }[code];
+  return { path: 'type', code, message };
+}

@@ -1,0 +1,14 @@
+/** How one kind's `data` is validated: its class, and whether extra fields are allowed. */
+export interface KindSchema {
+  readonly cls: new () => object;
+  /** Extra, undeclared fields are kept instead of rejected (DESIGN.md: `group_start {name, ...}`). */
+  readonly open?: boolean;
+  /** A nested free-form slot validated by a kind-specific class (trace `payload`). */
+  readonly payload?: KindSchema;
+}
+
+/** An instant: RFC 3339 string or epoch milliseconds (DESIGN.md §3, `at`). */
+export type Instant = string | number;
+
+/** A closed set of known values that also keeps any other non-blank string (DESIGN.md §3). */
+export type OpenEnum<T extends string> = T | { readonly other: string };

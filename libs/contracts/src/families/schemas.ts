@@ -1,0 +1,25 @@
+import { type Family, type KindOf } from '../families';
+import { AGENT_SCHEMAS, CANONICAL_SCHEMAS } from './agent';
+import { ENGINE_SCHEMAS } from './engine';
+import {
+  COMPLETION_SCHEMAS,
+  INSTANCE_TAGS_SCHEMAS,
+  LEASE_HISTORY_SCHEMAS,
+  SIGNAL_DELIVERY_SCHEMAS,
+} from './execution';
+import { PIPELINE_SCHEMAS } from './pipeline';
+import { type KindSchema } from './schema';
+import { TRACE_SCHEMAS } from './trace';
+
+/** The class-validator schema of every family and kind. */
+export const SCHEMAS: { readonly [F in Family]: { readonly [K in KindOf<F>]: KindSchema } } = {
+  engine: ENGINE_SCHEMAS,
+  lease_history: LEASE_HISTORY_SCHEMAS,
+  completion: COMPLETION_SCHEMAS,
+  signal_delivery: SIGNAL_DELIVERY_SCHEMAS,
+  instance_tags: INSTANCE_TAGS_SCHEMAS,
+  trace: TRACE_SCHEMAS,
+  pipeline: PIPELINE_SCHEMAS,
+  agent: AGENT_SCHEMAS,
+  canonical: CANONICAL_SCHEMAS,
+};

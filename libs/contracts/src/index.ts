@@ -1,0 +1,20 @@
+// The public surface of @runlog/contracts: framework-free event shapes, validation,
+// stream names and subject builders (DESIGN.md §2, §3).
+export * from './families';
+export * from './envelope';
+export * from './events';
+export * from './result';
+export * from './validation-error';
+export * from './streams';
+export * from './subjects';
+export * from './keys';
+export * from './decode';
+export { checkEngineConfidentiality, suggestsContent, CONTENT_WORDS } from './confidentiality';
+export { exampleData, exampleEvent, ALL_KINDS } from './examples';
+export { SCHEMAS } from './families/schemas';
+export type { KindSchema, Instant, OpenEnum } from './families/schema';
+export * from './families/engine';
+export * from './families/execution';
+export * from './families/trace';
+export * from './families/pipeline';
+export * from './families/agent';

@@ -1,0 +1,112 @@
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+
+/**
+ * Constraint names of runlog's own decorators. `decode` maps every constraint name to a
+ * stable {@link ValidationCode}, so these are part of the contract of this folder.
+ */
+export const CONSTRAINTS = {
+  notBlank: 'isNotBlank',
+  timestampType: 'isTimestampType',
+  timestampFormat: 'isTimestampFormat',
+  jsonObject: 'isJsonObject',
+  stringArray: 'isStringArray',
+  decimalCursor: 'isDecimalCursor',
+  present: 'isPresent',
+} as const;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** True for an RFC 3339 date-time that names a real instant. */
+export function isRfc3339(value: string): boolean {
+  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** A string with at least one non-whitespace character (other types are left to IsString). */
+export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: CONSTRAINTS.notBlank,
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0,
+        defaultMessage: (args) => `${args?.property ?? 'value'} must not be blank`,
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * An instant: an RFC 3339 string or a non-negative epoch-milliseconds number (DESIGN.md §3,
+ * `at`). Two constraints so a wrong type and a wrong format get different codes.
+ */
+export function IsTimestamp(): PropertyDecorator {
+  const type = ValidateBy({
+    name: CONSTRAINTS.timestampType,
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' ||
+        (typeof value === 'number' && Number.isFinite(value) && value >= 0),
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} must be an RFC 3339 string or epoch milliseconds`,
+    },
+  });
+  const format = ValidateBy({
+    name: CONSTRAINTS.timestampFormat,
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || isRfc3339(value),
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z`,
+    },
+  });
+  return (target, key) => {
+    type(target, key);
+    format(target, key);
+  };
+}
+
+/** A JSON object (not null, not an array); its content is free-form. */
+export function IsJsonObject(): PropertyDecorator {
+  return ValidateBy({
+    name: CONSTRAINTS.jsonObject,
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' && value !== null && !Array.isArray(value),
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be a JSON object`,
+    },
+  });
+}
+
+/** An array of strings. */
+export function IsStringArray(): PropertyDecorator {
+  return ValidateBy({
+    name: CONSTRAINTS.stringArray,
+    validator: {
+      validate: (value: unknown) =>
+        Array.isArray(value) && value.every((item) => typeof item === 'string'),
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be an array of strings`,
+    },
+  });
+}
+
+/** A cursor: a JetStream stream sequence written as a decimal string (DESIGN.md §2). */
+export function IsDecimalCursor(): PropertyDecorator {
+  return ValidateBy({
+    name: CONSTRAINTS.decimalCursor,
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || /^(0|[1-9]\d*)$/.test(value),
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} must be a cursor: a decimal stream sequence such as "1042"`,
+    },
+  });
+}
+
+/** Present with any JSON value, `null` included (payload slots such as `outputs`). */
+export function IsPresent(): PropertyDecorator {
+  return ValidateBy({
+    name: CONSTRAINTS.present,
+    validator: {
+      validate: (value: unknown) => value !== undefined,
+      defaultMessage: (args) => `${args?.property ?? 'value'} is required`,
+    },
+  });
+}

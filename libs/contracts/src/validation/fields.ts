@@ -1,0 +1,77 @@
+// class-transformer's @Type reads design-time metadata.
+import 'reflect-metadata';
+import {
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsDecimalCursor,
+  IsJsonObject,
+  IsNotBlank,
+  IsPresent,
+  IsStringArray,
+  IsTimestamp,
+} from './decorators';
+
+// Field-level building blocks: each family class reads as its DESIGN.md line.
+
+/** `IsDefined` with a message that reads like the others. */
+const Required = (): PropertyDecorator => IsDefined({ message: '$property is required' });
+
+function all(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => decorators.forEach((decorate) => decorate(target, key));
+}
+
+/** A required, non-blank string. */
+export const Str = (): PropertyDecorator => all(Required(), IsString(), IsNotBlank());
+
+/** An optional string; when present it must not be blank. */
+export const OptStr = (): PropertyDecorator => all(IsOptional(), IsString(), IsNotBlank());
+
+/** A required integer in `[min, max]`. */
+export const Int = (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
+  all(Required(), IsInt(), Min(min), Max(max));
+
+/** A required finite number `>= min`. */
+export const Num = (min: number): PropertyDecorator =>
+  all(Required(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(min));
+
+/** A required string from a closed set. */
+export const OneOf = (values: readonly string[]): PropertyDecorator =>
+  all(Required(), IsString(), IsIn(values));
+
+/** A required instant: RFC 3339 or epoch milliseconds. */
+export const At = (): PropertyDecorator => all(Required(), IsTimestamp());
+
+/** A required JSON object with free-form content. */
+export const Obj = (): PropertyDecorator => all(Required(), IsJsonObject());
+
+/** A required value of any JSON type (payload slots such as `inputs`). */
+export const Any = (): PropertyDecorator => IsPresent();
+
+/** A required cursor (decimal stream sequence). */
+export const Cursor = (): PropertyDecorator => all(Required(), IsString(), IsDecimalCursor());
+
+/** A required array of strings. */
+export const Strings = (): PropertyDecorator => all(Required(), IsStringArray());
+
+/** A required nested object validated by its own class. */
+export const Nested = (cls: () => new () => object): PropertyDecorator =>
+  all(Required(), IsJsonObject(), ValidateNested(), Type(cls));
+
+/** An optional nested object validated by its own class. */
+export const OptNested = (cls: () => new () => object): PropertyDecorator =>
+  all(IsOptional(), IsJsonObject(), ValidateNested(), Type(cls));
+
+/** A required array of nested objects, each validated by its class. */
+export const NestedArray = (cls: () => new () => object): PropertyDecorator =>
+  all(Required(), IsArray(), ValidateNested({ each: true }), Type(cls));

@@ -1,0 +1,101 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError as ClassValidatorError } from 'class-validator';
+import { type KindSchema } from '../families/schema';
+import { type ValidationCode, type ValidationError } from '../validation-error';
+import { CONSTRAINTS } from './decorators';
+
+const CODE_OF_CONSTRAINT: Readonly<Record<string, ValidationCode>> = {
+  isDefined: 'required',
+  [CONSTRAINTS.present]: 'required',
+  isString: 'invalid_type',
+  isInt: 'invalid_type',
+  isNumber: 'invalid_type',
+  isArray: 'invalid_type',
+  nestedValidation: 'invalid_type',
+  [CONSTRAINTS.jsonObject]: 'invalid_type',
+  [CONSTRAINTS.stringArray]: 'invalid_type',
+  [CONSTRAINTS.timestampType]: 'invalid_type',
+  [CONSTRAINTS.notBlank]: 'blank',
+  isIn: 'invalid_value',
+  [CONSTRAINTS.timestampFormat]: 'invalid_format',
+  [CONSTRAINTS.decimalCursor]: 'invalid_format',
+  min: 'out_of_range',
+  max: 'out_of_range',
+  whitelistValidation: 'unknown_property',
+};
+
+// One error per field: the most fundamental failure wins (a missing field is not also
+// "not a string").
+const PRIORITY: readonly ValidationCode[] = [
+  'required',
+  'invalid_type',
+  'blank',
+  'invalid_value',
+  'invalid_format',
+  'out_of_range',
+  'unknown_property',
+];
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `data` + `status_code` -> `data.status_code`; array indexes as `scopes[0]`. */
+export function joinPath(parent: string, property: string): string {
+  if (/^\d+$/.test(property)) return `${parent}[${property}]`;
+  return parent ? `${parent}.${property}` : property;
+}
+
+/**
+ * Validates a JSON value against one kind's class and returns every failing field with
+ * its path from `path`. Unknown properties are errors unless the schema is open.
+ */
+export function validateShape(value: unknown, schema: KindSchema, path: string): ValidationError[] {
+  if (!isPlainObject(value)) {
+    return [
+      value === undefined || value === null
+        ? { path, code: 'required', message: `${path} is required` }
+        : { path, code: 'invalid_type', message: `${path} must be a JSON object` },
+    ];
+  }
+  const instance = plainToInstance(schema.cls, value);
+  const failures = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: schema.open !== true,
+    forbidUnknownValues: false,
+    validationError: { target: false, value: false },
+  });
+  const errors = failures.flatMap((failure) => flatten(failure, path));
+  if (schema.payload && isPlainObject(value['payload'])) {
+    errors.push(...validateShape(value['payload'], schema.payload, joinPath(path, 'payload')));
+  }
+  return errors;
+}
+
+function flatten(failure: ClassValidatorError, parent: string): ValidationError[] {
+  const path = joinPath(parent, failure.property);
+  const own = failure.constraints ? [pick(failure.constraints, path)] : [];
+  const nested = (failure.children ?? []).flatMap((child) => flatten(child, path));
+  return [...own, ...nested];
+}
+
+function pick(constraints: Record<string, string>, path: string): ValidationError {
+  let best: ValidationError | undefined;
+  for (const [name, message] of Object.entries(constraints)) {
+    const code = CODE_OF_CONSTRAINT[name] ?? 'invalid_value';
+    if (!best || PRIORITY.indexOf(code) < PRIORITY.indexOf(best.code)) {
+      best = { path, code, message: withPath(message, path) };
+    }
+  }
+  // Object.entries of a non-empty constraints map always yields one.
+  return best ?? { path, code: 'invalid_value', message: `${path} is invalid` };
+}
+
+// class-validator names the bare property ("status_code must not be greater than 599");
+// name the full path instead so the message stands on its own.
+function withPath(message: string, path: string): string {
+  const property = path.slice(path.lastIndexOf('.') + 1);
+  return message.startsWith(property)
+    ? `${path}${message.slice(property.length)}`
+    : `${path}: ${message}`;
+}

@@ -1,0 +1,31 @@
+import { type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { ApiErrorFilter } from '../http/api-error.filter';
+
+export interface ServiceAppOptions {
+  /** Largest request body Fastify accepts, in bytes. */
+  readonly bodyLimit?: number;
+  /** Let Nest handle SIGTERM/SIGINT itself (one service per process). */
+  readonly shutdownHooks?: boolean;
+}
+
+/**
+ * A runlog service on Fastify: pino logs, the one error shape, graceful shutdown
+ * (module destroy hooks stop consumers, then the bus drains). Not yet listening.
+ */
+export async function createServiceApp(
+  module: Type<unknown> | DynamicModule,
+  options: ServiceAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ApiErrorFilter());
+  if (options.shutdownHooks) app.enableShutdownHooks();
+  return app;
+}

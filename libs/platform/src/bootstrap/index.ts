@@ -1,0 +1,1 @@
+export { createServiceApp, type ServiceAppOptions } from './create-service-app';

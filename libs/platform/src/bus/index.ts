@@ -1,0 +1,2 @@
+export { busOptionsFromConfig } from './bus-config';
+export { natsReadiness, streamsReadiness } from './bus-readiness';

@@ -1,0 +1,130 @@
+import { ConfigurationError, loadConfig } from './runlog-config';
+import { parseDuration } from './duration';
+
+function errorsOf(env: Record<string, string>): Array<{ variable: string; message: string }> {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return [...error.errors];
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('loadConfig', () => {
+  it('gives the DESIGN.md defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.nats.servers).toEqual(['nats://127.0.0.1:4222']);
+    expect(config.nats.credentials).toBeUndefined();
+    expect(config.streams).toEqual({ replicas: 1, maxAgeMs: {} });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toBe('./data');
+    expect(config.apiKeys).toEqual([]);
+    expect(config.normalizerDurability).toBe('compacted');
+    expect(config.ports).toEqual({
+      ingest: 4100,
+      leaseHistory: 4101,
+      traceStore: 4102,
+      normalizer: 4103,
+    });
+    expect(config.ingest).toEqual({ maxBatch: 1000, maxBodyBytes: 4 * 1024 * 1024 });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      NATS_URL: 'nats://a:4222, nats://b:4222',
+      NATS_USER: 'u',
+      NATS_PASS: 'p',
+      RUNLOG_STREAM_REPLICAS: '3',
+      RUNLOG_TRACE_MAX_AGE: '7d',
+      RUNLOG_LEASE_HISTORY_MAX_AGE: '12h',
+      RUNLOG_ENGINE_MAX_AGE: '0',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      RUNLOG_DATA_DIR: '/var/lib/runlog',
+      RUNLOG_API_KEYS: 'k1=engine,trace; k2=*',
+      NORMALIZER_DURABILITY: 'full_fidelity',
+      INGEST_PORT: '0',
+      LOG_LEVEL: 'debug',
+      INGEST_MAX_BATCH: '50',
+    });
+    expect(config.nats).toEqual({
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      credentials: { user: 'u', pass: 'p' },
+    });
+    expect(config.streams).toEqual({
+      replicas: 3,
+      maxAgeMs: { trace: 7 * 86_400_000, lease_history: 12 * 3_600_000 },
+    });
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/test');
+    expect(config.apiKeys).toEqual([
+      { key: 'k1', families: ['engine', 'trace'] },
+      { key: 'k2', families: '*' },
+    ]);
+    expect(config.normalizerDurability).toBe('full_fidelity');
+    expect(config.ports.ingest).toBe(0);
+    expect(config.logLevel).toBe('debug');
+    expect(config.ingest.maxBatch).toBe(50);
+  });
+
+  it.each([
+    ['RUNLOG_STREAM_REPLICAS', 'three'],
+    ['RUNLOG_STREAM_REPLICAS', '0'],
+    ['INGEST_PORT', '70000'],
+    ['LEASE_HISTORY_PORT', '-1'],
+    ['NORMALIZER_DURABILITY', 'everything'],
+    ['LOG_LEVEL', 'loud'],
+    ['RUNLOG_TRACE_MAX_AGE', 'a week'],
+    ['RUNLOG_AGENT_MAX_AGE', '7'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['NATS_URL', 'http://127.0.0.1:4222'],
+    ['RUNLOG_API_KEYS', 'k1=engine,nope'],
+    ['RUNLOG_API_KEYS', 'justakey'],
+    ['INGEST_MAX_BATCH', '0'],
+  ])('rejects %s=%s naming the variable', (variable, value) => {
+    const errors = errorsOf({ [variable]: value });
+    expect(errors.map((e) => e.variable)).toEqual([variable]);
+  });
+
+  it('reports every bad variable at once, in a message that names them', () => {
+    try {
+      loadConfig({ INGEST_PORT: 'x', LOG_LEVEL: 'loud' });
+      throw new Error('expected a ConfigurationError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toMatch(/INGEST_PORT: .*; LOG_LEVEL: /);
+    }
+  });
+
+  it('rejects ambiguous NATS credentials and half a user/password pair', () => {
+    expect(errorsOf({ NATS_TOKEN: 't', NATS_CREDS: '/x.creds' }).map((e) => e.variable)).toEqual([
+      'NATS_CREDS',
+    ]);
+    expect(errorsOf({ NATS_USER: 'u' }).map((e) => e.variable)).toEqual(['NATS_PASS']);
+  });
+
+  it('never echoes an API key in an error', () => {
+    const errors = errorsOf({ RUNLOG_API_KEYS: 'sekrit-key-value' });
+    expect(JSON.stringify(errors)).not.toContain('sekrit');
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ INGEST_PORT: '  ', NATS_URL: '' }).ports.ingest).toBe(4100);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['12h', 43_200_000],
+    ['7d', 604_800_000],
+    ['2w', 1_209_600_000],
+    ['0', 0],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', '7', '1y', '-1d', '1.5h', 'd'])('%s is not a duration', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});

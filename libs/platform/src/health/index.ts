@@ -1,0 +1,2 @@
+export { HealthModule } from './health.module';
+export { READINESS_CHECKS, type ReadinessCheck } from './readiness';

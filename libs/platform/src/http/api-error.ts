@@ -1,0 +1,55 @@
+/**
+ * An error an HTTP API answers on purpose, with a stable `code` (STYLE.md 6). The body
+ * is always `{"error":{"code","message","details"}}`; the status comes from the code
+ * through {@link statusForCode}, in one place.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: readonly unknown[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Codes and their HTTP statuses: the one table every service shares. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  invalid_request: 400,
+  invalid_parameter: 400,
+  validation_failed: 400,
+  confidentiality_violation: 400,
+  malformed_json: 400,
+  empty_batch: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_events: 413,
+  unavailable: 503,
+  internal: 500,
+};
+
+export function statusForCode(code: string): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}
+
+/** The wire shape of every error answer. */
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly details: readonly unknown[];
+  };
+}
+
+export function errorBody(
+  code: string,
+  message: string,
+  details: readonly unknown[] = [],
+): ErrorBody {
+  return { error: { code, message, details } };
+}

@@ -1,0 +1,1 @@
+export { MetricsModule, MetricsController, METRICS_REGISTRY } from './metrics.module';

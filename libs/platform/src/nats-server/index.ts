@@ -1,0 +1,7 @@
+export {
+  findNatsServerBinary,
+  tcpAnswers,
+  startNatsServerProcess,
+  stopProcess,
+  type NatsServerProcessOptions,
+} from './nats-server-process';

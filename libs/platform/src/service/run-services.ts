@@ -1,0 +1,94 @@
+import { type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createServiceApp } from '../bootstrap/create-service-app';
+import { ConfigurationError, loadConfig, type RunlogConfig } from '../config/runlog-config';
+import { type ServiceDefinition } from './service-definition';
+
+export interface RunningServices {
+  readonly config: RunlogConfig;
+  readonly apps: ReadonlyArray<{
+    readonly name: string;
+    readonly app: NestFastifyApplication;
+    readonly url: string;
+  }>;
+  /** Stops every app: consumers stop pulling and finish, then each bus drains. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the given services on their ports, in one process. `config` defaults to the
+ * process environment; an invalid variable throws a {@link ConfigurationError}.
+ */
+export async function startServices(
+  definitions: readonly ServiceDefinition[],
+  config: RunlogConfig = loadConfig(),
+): Promise<RunningServices> {
+  const apps: Array<{ name: string; app: NestFastifyApplication; url: string }> = [];
+  const close = async (): Promise<void> => {
+    for (const { app } of apps.splice(0).reverse()) await app.close();
+  };
+  try {
+    for (const definition of definitions) {
+      const app = await createServiceApp(definition.module(config), {
+        bodyLimit: definition.bodyLimit?.(config),
+      });
+      apps.push({ name: definition.name, app, url: '' });
+      await app.listen(definition.port(config), config.httpHost);
+      const entry = apps[apps.length - 1];
+      if (entry) entry.url = await app.getUrl();
+    }
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  return { config, apps, close };
+}
+
+/**
+ * The `main` of a runlog process: starts the services, closes them gracefully on
+ * SIGTERM/SIGINT (a second signal exits at once), and exits 1 with a message naming the
+ * variable when the configuration is invalid.
+ */
+export async function runServices(
+  definitions: readonly ServiceDefinition[],
+  hooks: { beforeStart?(): Promise<void>; afterStop?(): Promise<void> } = {},
+): Promise<void> {
+  let running: RunningServices | undefined;
+  try {
+    await hooks.beforeStart?.();
+    running = await startServices(definitions);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`runlog: ${error.message}\n`);
+    } else {
+      process.stderr.write(
+        `runlog: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+    await hooks.afterStop?.().catch(() => undefined);
+    process.exit(1);
+  }
+  for (const { name, url } of running.apps)
+    process.stdout.write(`runlog ${name} listening on ${url}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`runlog: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    void (async () => {
+      let code = 0;
+      try {
+        await running?.close();
+      } catch (error) {
+        code = 1;
+        process.stderr.write(`runlog: error while stopping: ${String(error)}\n`);
+      }
+      await hooks.afterStop?.().catch(() => undefined);
+      process.exit(code);
+    })();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

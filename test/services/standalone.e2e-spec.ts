@@ -1,0 +1,144 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { FAMILIES, INGEST_STREAM, DEADLETTER_STREAM, streamName } from '@runlog/contracts';
+import { freePort, startNats, type NatsServerHandle } from '@runlog/testing';
+
+const root = resolve(__dirname, '../..');
+const main = join(root, 'dist/apps/standalone/src/main.js');
+
+/** Resolves with the process's exit code. */
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => child.once('exit', (code) => done(code)));
+}
+
+/** Resolves once `count` lines matching `pattern` have appeared on the child's stdout. */
+function linesMatching(child: ChildProcess, pattern: RegExp, count: number): Promise<string[]> {
+  return new Promise((done, fail) => {
+    const seen: string[] = [];
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) if (pattern.test(line)) seen.push(line);
+      if (seen.length >= count) done(seen);
+    });
+    child.once('exit', (code) =>
+      fail(new Error(`exited with ${code} after ${seen.length} matching lines`)),
+    );
+  });
+}
+
+describe('npm start (all four services in one process)', () => {
+  let nats: NatsServerHandle;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    // Builds when dist/ is older than the sources, as `npm start` does.
+    execFileSync('node', [join(root, 'scripts/ensure-built.mjs')], { cwd: root, stdio: 'inherit' });
+    nats = await startNats({ dedicated: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'runlog-start-'));
+  }, 180_000);
+
+  afterAll(async () => {
+    await nats?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function environment(): Promise<NodeJS.ProcessEnv> {
+    return {
+      PATH: process.env.PATH,
+      NATS_URL: nats.url,
+      RUNLOG_DATA_DIR: dataDir,
+      RUNLOG_HTTP_HOST: '127.0.0.1',
+      INGEST_PORT: String(await freePort()),
+      NORMALIZER_PORT: String(await freePort()),
+      LEASE_HISTORY_PORT: String(await freePort()),
+      TRACE_STORE_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: '0',
+    };
+  }
+
+  it('brings up four services whose /health/ready answer 200, provisions the streams, and stops on SIGTERM', async () => {
+    const env = await environment();
+    const child = spawn(process.execPath, [main], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exit = exited(child);
+    try {
+      const lines = await linesMatching(child, /^runlog \S+ listening on /, 4);
+      expect(lines.map((l) => l.split(' ')[1]).sort()).toEqual([
+        'ingest',
+        'lease-history',
+        'normalizer',
+        'trace-store',
+      ]);
+
+      for (const port of [
+        env.INGEST_PORT,
+        env.NORMALIZER_PORT,
+        env.LEASE_HISTORY_PORT,
+        env.TRACE_STORE_PORT,
+      ]) {
+        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        const body = (await ready.json()) as {
+          status: string;
+          info: Record<string, { status: string }>;
+        };
+        expect(ready.status).toBe(200);
+        expect(body.status).toBe('ok');
+        expect(body.info.nats?.status).toBe('up');
+        expect(body.info.streams?.status).toBe('up');
+        expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+        const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toContain('runlog_process_cpu_seconds_total');
+        const missing = await fetch(`http://127.0.0.1:${port}/no/such/route`);
+        expect(missing.status).toBe(404);
+        expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(
+          'not_found',
+        );
+      }
+
+      const nc = await connect({ servers: nats.url });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const names: string[] = [];
+        for await (const info of jsm.streams.list()) names.push(info.config.name);
+        expect(names.sort()).toEqual(
+          [...FAMILIES.map(streamName), INGEST_STREAM, DEADLETTER_STREAM].sort(),
+        );
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exit).toBe(0);
+  }, 60_000);
+
+  it('refuses to start on an invalid variable, naming it', async () => {
+    const env = {
+      ...(await environment()),
+      INGEST_PORT: 'eighty',
+      NORMALIZER_DURABILITY: 'sometimes',
+    };
+    const child = spawn(process.execPath, [main], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exited(child)).toBe(1);
+    expect(stderr).toContain('INGEST_PORT');
+    expect(stderr).toContain('NORMALIZER_DURABILITY');
+  }, 30_000);
+});
