@@ -103,6 +103,7 @@ export class Bus {
    */
   async consume<F extends Family>(spec: ConsumerSpec<F>): Promise<RunningConsumer> {
     const deps = {
+      nc: this.connection,
       js: this.js,
       jsm: this.manager,
       publisher: this.publisher,

@@ -165,6 +165,44 @@ export function decode(
   return ok(event as RunlogEvent);
 }
 
+/**
+ * Reads back an event that runlog itself stored: the envelope {@link encode} wrote, after
+ * {@link decode} (ingest) or the type system (the bus publisher) checked it. Checks only
+ * the structure a consumer relies on (a known `type`, string `id`/`source`/`time`/
+ * `subject`, an object `data`) and skips the per-field schema, which costs most of a
+ * consumer's CPU. Use {@link decode} for anything a producer sent.
+ */
+export function decodeStored(input: unknown): Result<RunlogEvent, ValidationError[]> {
+  if (!isPlainObject(input)) {
+    return err([{ path: '', code: 'invalid_type', message: 'an event must be a JSON object' }]);
+  }
+  const errors: ValidationError[] = [];
+  const type =
+    typeof input['type'] === 'string'
+      ? parseEventType(input['type'])
+      : ({ ok: false, code: 'invalid_format' } as const);
+  if (!type.ok) errors.push(typeError(type.code, String(input['type'])));
+  for (const name of ['id', 'source', 'time', 'subject'] as const)
+    errors.push(...requiredString(input, name));
+  const data = input['data'];
+  if (!isPlainObject(data)) errors.push(wrongType('data', 'a JSON object'));
+  const sourceseq = input['sourceseq'];
+  if (sourceseq !== undefined && !Number.isSafeInteger(sourceseq))
+    errors.push(wrongType('sourceseq', 'an integer'));
+  if (!type.ok || errors.length > 0) return err(errors);
+  const event = {
+    family: type.family,
+    kind: type.kind,
+    id: input['id'] as string,
+    source: input['source'] as string,
+    time: input['time'] as string,
+    subject: input['subject'] as string,
+    ...(sourceseq === undefined ? {} : { sourceseq: sourceseq as number }),
+    data: openEnums(type.family, data as Record<string, unknown>),
+  };
+  return ok(event as RunlogEvent);
+}
+
 /** The structured-mode CloudEvents envelope of a typed event: the inverse of {@link decode}. */
 export function encode(event: RunlogEvent): CloudEventEnvelope {
   return {

@@ -19,6 +19,18 @@ export interface ConsumerOptions {
   readonly concurrency?: number;
   /** Retry delay after a failure: `initialMs * 2^(deliveries-1)` capped at `maxMs`, with jitter (default 500 ms .. 30 s). */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * How much of the contract each message read is checked against: `'stored'` (default)
+   * checks the envelope structure of what runlog stored (validated when it was published)
+   * and skips the per-field schema; `'full'` runs `decode()` on every message.
+   * A message that fails the check is dead-lettered (`decode_failed`), never handled.
+   */
+  readonly validate?: 'stored' | 'full';
+  /**
+   * How long `stop()` waits for in-flight handlers (default 15 s). A handler still running
+   * then is abandoned unacked: the server redelivers its message after `ackWaitMs`.
+   */
+  readonly stopTimeoutMs?: number;
   /** Called for each gap seen by an unfiltered consumer; persist it. Also logged and counted. */
   readonly onGap?: GapHook;
 }

@@ -5,7 +5,14 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { decode, type DeliveredEvent, type Family, streamName } from '@runlog/contracts';
+import { type NatsConnection } from '@nats-io/transport-node';
+import {
+  decode,
+  decodeStored,
+  type DeliveredEvent,
+  type Family,
+  streamName,
+} from '@runlog/contracts';
 import { DEAD_LETTER_HEADERS, type DeadLetterCause } from '../dead-letter/dead-letter-format';
 import { type Origin, publishDeadLetter } from '../dead-letter/dead-letter-writer';
 import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
@@ -26,6 +33,7 @@ export interface ConsumerSource {
 }
 
 export interface DurableConsumerDeps {
+  readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly publisher: Publisher;
@@ -56,6 +64,8 @@ export class DurableConsumer<F extends Family = Family> {
   private messages: ConsumerMessages | undefined;
   private workers: Promise<void>[] = [];
   private running = false;
+  /** stop() gave up waiting for a handler: stop keeping its messages alive. */
+  private abandoned = false;
   private readonly gaps: GapDetector | undefined;
   private readonly maxDeliver: number;
   private readonly ackWaitMs: number;
@@ -84,6 +94,9 @@ export class DurableConsumer<F extends Family = Family> {
 
   /** Provisions the durable ("info, then add or update") and starts pulling. */
   async start(): Promise<void> {
+    // A new durable starts at the stream's first message and records it: what retention
+    // removed before the durable existed is history it never had, not a gap (decisions D9).
+    const { state } = await this.deps.jsm.streams.info(this.source.stream);
     const info = await ensureConsumer(this.deps.jsm, {
       stream: this.source.stream,
       durable: this.source.durable,
@@ -91,8 +104,11 @@ export class DurableConsumer<F extends Family = Family> {
       ackWaitMs: this.ackWaitMs,
       maxDeliver: SERVER_MAX_DELIVER,
       maxAckPending: this.spec.maxAckPending ?? 1_000,
+      startSeq: Math.max(1, state.first_seq),
     });
-    this.gaps?.startAfter(info.ack_floor.stream_seq);
+    this.gaps?.startAfter(
+      Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1),
+    );
     const consumer = await this.deps.js.consumers.get(this.source.stream, this.source.durable);
     this.running = true;
     const pull =
@@ -101,6 +117,7 @@ export class DurableConsumer<F extends Family = Family> {
       max_messages: Math.min(pull, this.spec.maxAckPending ?? 1_000),
       // Synchronous by contract (NATS-NOTES.md): queue and let the workers do the async part.
       callback: (message) => {
+        if (!this.running) return this.handBack(message); // arrived after stop()
         this.queue.push(message);
         this.wake?.();
       },
@@ -109,15 +126,42 @@ export class DurableConsumer<F extends Family = Family> {
     this.workers = Array.from({ length: concurrency }, () => this.work());
   }
 
-  /** Stops pulling, finishes and acks in-flight work, and hands back what was queued but not started. */
+  /**
+   * Stops pulling, finishes and acks in-flight work (up to `stopTimeoutMs`), and hands
+   * back what was queued but not started.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.messages?.stop();
     this.wake?.();
-    await Promise.all(this.workers);
-    for (const message of this.queue.splice(0)) message.nak();
+    // Hand back what was queued only once the server has dropped our pull request:
+    // before that, a nak is redelivered straight back into it and sits unacked.
     await this.messages?.closed().catch(() => undefined);
+    await this.deps.nc.flush().catch(() => undefined);
+    for (const message of this.queue.splice(0)) this.handBack(message);
+    const timeoutMs = this.spec.stopTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.all(this.workers).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.abandoned = true;
+      this.logger.warn(
+        `in-flight work did not finish within ${timeoutMs} ms; left unacked for redelivery`,
+      );
+    }
+  }
+
+  /** Gives a message back to the server for another delivery now (not counted as a failure). */
+  private handBack(message: JsMsg): void {
+    try {
+      message.nak();
+    } catch {
+      // The connection is gone: the server redelivers after ack_wait anyway.
+    }
   }
 
   private async work(): Promise<void> {
@@ -160,7 +204,14 @@ export class DurableConsumer<F extends Family = Family> {
   private async invoke(items: Decoded<F>[]): Promise<Outcome[]> {
     const contexts = items.map((item) => this.context(item));
     const keepAlive = setInterval(
-      () => items.forEach((item) => item.message.working()),
+      () => {
+        if (this.abandoned) return clearInterval(keepAlive);
+        try {
+          for (const item of items) item.message.working();
+        } catch (error) {
+          this.logger.warn(`could not extend the ack wait: ${describe(error)}`);
+        }
+      },
       Math.max(1_000, this.ackWaitMs / 3),
     );
     const started = performance.now();
@@ -253,7 +304,7 @@ export class DurableConsumer<F extends Family = Family> {
     } catch (error) {
       return { message, origin, error: `body is not JSON: ${describe(error)}` };
     }
-    const result = decode(json);
+    const result = this.spec.validate === 'full' ? decode(json) : decodeStored(json);
     if (!result.ok)
       return { message, origin, error: `invalid event: ${JSON.stringify(result.errors)}` };
     if (result.value.family !== this.spec.family) {

@@ -84,13 +84,21 @@ export interface DurableConsumerConfig {
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
   readonly maxAckPending: number;
+  /**
+   * Where a new durable starts: the stream's first sequence when it is created (recorded in
+   * its config as `opt_start_seq`, so every instance knows where its history begins).
+   * An existing durable keeps its start.
+   */
+  readonly startSeq?: number;
 }
 
 function consumerConfig(config: DurableConsumerConfig): Partial<ConsumerConfig> {
   return {
     durable_name: config.durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...(config.startSeq === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: config.startSeq }),
     ack_wait: config.ackWaitMs * 1_000_000,
     max_deliver: config.maxDeliver,
     max_ack_pending: config.maxAckPending,
@@ -117,10 +125,14 @@ export async function ensureConsumer(
     }
     try {
       if (!info) return await jsm.consumers.add(config.stream, wanted);
-      const { durable_name: _d, ack_policy: _a, deliver_policy: _p, ...updatable } = wanted;
-      void _d;
-      void _a;
-      void _p;
+      const {
+        durable_name: _d,
+        ack_policy: _a,
+        deliver_policy: _p,
+        opt_start_seq: _s,
+        ...updatable
+      } = wanted;
+      void [_d, _a, _p, _s];
       if (!differs(updatable, info.config)) return info;
       return await jsm.consumers.update(config.stream, config.durable, updatable);
     } catch (error) {
