@@ -1,7 +1,7 @@
 /**
  * What a handler decides for a message (STYLE.md 4). The bus maps it to JetStream:
  * ack -> `ack()`; retry -> `nak(delayMs)`; dead_letter -> publish to
- * `deadletter.<consumer>.<family>` and then `term()` (or `ack()` on work-queue streams).
+ * `deadletter.<consumer>.<family>`, then `ack()` (DESIGN.md §5: parked, so settled).
  * A thrown error or an erroring Observable is a retry with the consumer's backoff.
  */
 export type Outcome =
