@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Measurement } from './setup';
+
+/** Which raw row each runlog row is compared with (ids of the measurements). */
+export const PAIRS: readonly { readonly runlog: number; readonly raw: number }[] = [
+  { runlog: 3, raw: 1 },
+  { runlog: 4, raw: 2 },
+  { runlog: 7, raw: 5 },
+  { runlog: 8, raw: 6 },
+];
+
+export interface Environment {
+  readonly node: string;
+  readonly natsServer: string;
+  readonly server: 'spawned' | 'external';
+  readonly n: number;
+  readonly nOne: number;
+  readonly payloadBytes: number;
+  readonly subjects: number;
+  readonly budgetMs: number;
+  readonly cpus: number;
+}
+
+export interface Ratio {
+  readonly runlog: number;
+  readonly raw: number;
+  /** runlog msgs/s divided by raw msgs/s: above 1 means runlog is faster. */
+  readonly ratio: number;
+}
+
+export interface Report {
+  readonly finishedAt: string;
+  readonly environment: Environment;
+  readonly measurements: readonly Measurement[];
+  readonly ratios: readonly Ratio[];
+}
+
+export function buildReport(
+  environment: Environment,
+  measurements: readonly Measurement[],
+): Report {
+  const rate = (id: number): number | undefined => measurements.find((m) => m.id === id)?.rate;
+  const ratios = PAIRS.flatMap(({ runlog, raw }) => {
+    const a = rate(runlog);
+    const b = rate(raw);
+    return a === undefined || b === undefined ? [] : [{ runlog, raw, ratio: a / b }];
+  });
+  return { finishedAt: new Date().toISOString(), environment, measurements, ratios };
+}
+
+const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** A Markdown table: one row per measurement, the runlog rows with their ratio to the raw row. */
+export function formatReport(report: Report): string {
+  const env = report.environment;
+  const header = [
+    `runlog bench: node ${env.node}, nats-server ${env.natsServer} (${env.server}), ${env.cpus} CPUs`,
+    `N = ${number.format(env.n)} (one-at-a-time rows: ${number.format(env.nOne)}), ` +
+      `${env.payloadBytes}-byte events over ${env.subjects} subjects, budget ${env.budgetMs / 1000} s per row`,
+    '',
+  ];
+  const rows = report.measurements.map((m) => {
+    const ratio = report.ratios.find((r) => r.runlog === m.id);
+    const versus = ratio ? `${ratio.ratio.toFixed(2)}× of #${ratio.raw}` : '';
+    const messages = number.format(m.messages) + (m.complete ? '' : ' (budget hit)');
+    return [String(m.id), m.name, messages, m.seconds.toFixed(2), number.format(m.rate), versus];
+  });
+  const table = [['#', 'measurement', 'msgs', 's', 'msgs/s', 'runlog / raw'], ...rows];
+  const widths =
+    table[0]?.map((_, col) => Math.max(...table.map((row) => (row[col] ?? '').length))) ?? [];
+  const line = (row: readonly string[]): string =>
+    `| ${row.map((cell, col) => (col >= 2 && col <= 4 ? cell.padStart(widths[col] ?? 0) : cell.padEnd(widths[col] ?? 0))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, col) => (col >= 2 && col <= 4 ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  const [head = [], ...body] = table;
+  return [...header, line(head), rule, ...body.map(line)].join('\n');
+}
+
+export function writeReport(path: string, report: Report): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}
