@@ -116,7 +116,8 @@ export function decode(
     family === 'canonical' &&
     isPlainObject(data) &&
     typeof data['kind'] === 'string' &&
-    data['kind'] !== type.kind
+    data['kind'] !== type.kind &&
+    !dataErrors.some((e) => e.path === 'data.kind') // one error per path
   ) {
     errors.push({
       path: 'data.kind',
