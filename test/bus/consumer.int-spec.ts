@@ -6,6 +6,7 @@ import {
   Outcome,
   type PublishManyResult,
 } from '@runlog/bus';
+import { type ConsumerInfo } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { uniqueName } from '@runlog/testing';
 import { type BusFixture, Recorder, startBus, traceEvents } from './bus-fixtures';
@@ -43,8 +44,7 @@ describe('durable pull consumers', () => {
     await seen.count(3);
     await consumer.stop();
     expect(seen.items).toEqual([1, 2, 3].map((delivery) => ({ id: event!.id, delivery })));
-    const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
-    expect(info.num_ack_pending).toBe(0);
+    const info = await settled(fx, durable, (i) => i.num_ack_pending === 0);
     expect(info.ack_floor.stream_seq).toBe(Number(published.cursor));
   });
 
@@ -82,7 +82,7 @@ describe('durable pull consumers', () => {
     expect(letter!.reason).toContain('database down');
     expect(JSON.parse(new TextDecoder().decode(letter!.body))).toMatchObject({ id: event!.id });
     expect(letter!.headers[DEAD_LETTER_HEADERS.msgId]).toBe(event!.id);
-    expect((await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable)).num_ack_pending).toBe(0);
+    await settled(fx, durable, (i) => i.num_ack_pending === 0);
   });
 
   it('sends an undecodable message straight to the dead letters without calling the handler', async () => {
@@ -279,8 +279,7 @@ describe('durable pull consumers', () => {
     release();
     await stopping;
     expect(finished).toEqual([published[0]]);
-    const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
-    expect(info.ack_floor.stream_seq).toBe(Number(published[0]));
+    await settled(fx, durable, (i) => i.ack_floor.stream_seq === Number(published[0]));
     // Nothing queued was handled by the stopped instance, and nothing is lost: the next
     // instance of the durable gets every other message (at least once).
     const rest = new Recorder<string>();
@@ -379,6 +378,25 @@ describe('durable pull consumers', () => {
     }
   });
 });
+
+/**
+ * The consumer's info once `condition` holds. The server applies acks asynchronously (its
+ * consumer goroutine), so an ack sent before an info request may not show in its answer yet.
+ */
+async function settled(
+  fx: BusFixture,
+  durable: string,
+  condition: (info: ConsumerInfo) => boolean,
+): Promise<ConsumerInfo> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
+    if (condition(info)) return info;
+    if (Date.now() > deadline)
+      throw new Error(`consumer ${durable} did not settle: ${JSON.stringify(info)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 async function waitForDeadLetters(fx: BusFixture, consumer: string, n: number) {
   const deadline = Date.now() + 20_000;

@@ -28,6 +28,9 @@ import {
 import { type PublishManyResult, Publisher, type PublishResult } from './publisher/publisher';
 import { subscribe, type SubscribeOptions, type TailItem } from './replay/subscribe';
 
+/** How long close() lets the connection drain before closing it. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
 /** A running durable consumer (and its dead-letter re-drive twin). */
 export interface RunningConsumer {
   /** Stops pulling, finishes and acks in-flight work. */
@@ -159,10 +162,25 @@ export class Bus {
     this.closing ??= (async () => {
       await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
       this.publisher.close();
-      if (!this.connection.isClosed()) {
-        await this.connection
-          .drain()
-          .catch((error: unknown) => this.logger.warn(`drain failed: ${String(error)}`));
+      if (this.connection.isClosed()) return;
+      // Drain flushes pending acks; with NATS unreachable it cannot finish, so it is bounded.
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        this.connection.drain().then(
+          () => true,
+          (error: unknown) => {
+            this.logger.warn(`drain failed: ${String(error)}`);
+            return false;
+          },
+        ),
+        new Promise<false>(
+          (resolve) => (timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS)),
+        ),
+      ]);
+      clearTimeout(timer);
+      if (!drained && !this.connection.isClosed()) {
+        this.logger.warn(`could not drain within ${DRAIN_TIMEOUT_MS} ms; closing`);
+        await this.connection.close().catch(() => undefined);
       }
     })();
     return this.closing;

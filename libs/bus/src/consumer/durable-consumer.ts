@@ -50,6 +50,8 @@ interface Decoded<F extends Family> {
 const decoder = new TextDecoder();
 /** The server's own redelivery limit is off: the runtime dead-letters at `maxDeliver` (docs/decisions.md D8). */
 const SERVER_MAX_DELIVER = -1;
+/** How long stop() waits for the server to drop the pull request before handing messages back. */
+const HAND_BACK_WAIT_MS = 2_000;
 
 /**
  * One durable pull consumer with explicit ack, bound to one stream (DESIGN.md §5):
@@ -137,16 +139,22 @@ export class DurableConsumer<F extends Family = Family> {
     this.wake?.();
     // Hand back what was queued only once the server has dropped our pull request:
     // before that, a nak is redelivered straight back into it and sits unacked.
-    await this.messages?.closed().catch(() => undefined);
-    await this.deps.nc.flush().catch(() => undefined);
+    // Bounded: while NATS is unreachable neither can complete (the naks then fail, and the
+    // server redelivers after ack_wait).
+    await within(
+      HAND_BACK_WAIT_MS,
+      (async () => {
+        await this.messages?.closed();
+        await this.deps.nc.flush();
+      })(),
+    );
     for (const message of this.queue.splice(0)) this.handBack(message);
     const timeoutMs = this.spec.stopTimeoutMs ?? 15_000;
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      Promise.all(this.workers).then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    let finished = false;
+    await within(
+      timeoutMs,
+      Promise.all(this.workers).then(() => (finished = true)),
+    );
     if (!finished) {
       this.abandoned = true;
       this.logger.warn(
@@ -340,6 +348,16 @@ export class DurableConsumer<F extends Family = Family> {
       item.message,
     );
   }
+}
+
+/** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
 
 function describe(error: unknown): string {
