@@ -18,9 +18,11 @@ export function jetStreamPattern(durable: string, family: Family): string {
 }
 
 /**
- * Marks a method as the handler of a durable pull consumer on a family stream. The method
- * receives `(event: DeliveredEvent<F>, ctx: EventContext)` (or `(events, ctx: BatchContext)`
- * with `batch`) and returns an `Outcome`, nothing (ack), or an Observable of either.
+ * Marks a method as the handler of a durable pull consumer on a family stream. Take the
+ * event with `@Payload()` and the context with `@Ctx()` (Nest passes only the payload to a
+ * method without parameter decorators): `(@Payload() event: DeliveredEvent<F>, @Ctx() ctx:
+ * EventContext)`, or with `batch`, `(@Payload() events, @Ctx() ctx: BatchContext)`. Return
+ * an `Outcome`, nothing (ack), or an Observable of either.
  */
 export function JetStreamHandler<F extends Family>(
   options: JetStreamHandlerOptions<F>,

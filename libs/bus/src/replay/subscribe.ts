@@ -47,7 +47,9 @@ export async function* subscribe<F extends Family>(
   family: F,
   options: SubscribeOptions = {},
 ): AsyncGenerator<TailItem<F>> {
+  const { signal } = options;
   const after = options.after === undefined ? 0 : parseCursor(options.after);
+  if (signal?.aborted) return;
   const stream = streamName(family);
   const filter =
     options.key === undefined ? familySubjectFilter(family) : familySubject(family, options.key);
@@ -65,15 +67,19 @@ export async function* subscribe<F extends Family>(
     caughtUp = true;
     yield { type: 'caught_up', cursor: String(Math.max(after, info.delivered.stream_seq)) };
   }
+  // The caller may have aborted while handling what was yielded so far.
+  if (signal?.aborted) return;
   const messages = await consumer.consume({
     idle_heartbeat: heartbeat,
     expires: Math.max(heartbeat * 5, 5_000),
     max_messages: 256,
   });
   const abort = (): void => messages.stop();
-  options.signal?.addEventListener('abort', abort, { once: true });
+  signal?.addEventListener('abort', abort, { once: true });
   try {
     for await (const message of messages) {
+      // Messages already fetched keep coming after stop(): an abort ends the iteration now.
+      if (signal?.aborted) break;
       yield toItem<F>(family, message);
       if (!caughtUp && message.info.pending === 0) {
         caughtUp = true;
@@ -81,7 +87,7 @@ export async function* subscribe<F extends Family>(
       }
     }
   } finally {
-    options.signal?.removeEventListener('abort', abort);
+    signal?.removeEventListener('abort', abort);
     messages.stop();
   }
 }
