@@ -6,4 +6,13 @@ export const ingestService: ServiceDefinition = {
   module: (config) => IngestModule.forRoot(config),
   port: (config) => config.ports.ingest,
   bodyLimit: (config) => config.ingest.maxBodyBytes,
+  configure: (app) => {
+    // The CloudEvents JSON media types parse like application/json (structured mode).
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addContentTypeParser(
+      ['application/cloudevents+json', 'application/cloudevents-batch+json'],
+      { parseAs: 'string' },
+      fastify.getDefaultJsonParser('error', 'error'),
+    );
+  },
 };

@@ -9,7 +9,9 @@ export type ValidationCode =
   | 'unknown_property'
   | 'unknown_family'
   | 'unknown_kind'
-  | 'confidentiality_violation';
+  | 'confidentiality_violation'
+  /** The encoded event is larger than one NATS message may be. */
+  | 'too_large';
 
 /** One failing field, named by its path from the envelope root (`data.status_code`, `data.ctx[1]`). */
 export interface ValidationError {

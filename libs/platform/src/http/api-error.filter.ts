@@ -39,13 +39,16 @@ export class ApiErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      void reply.status(status).send(errorBody(codeForStatus(status), exception.message));
+      const malformed = status === 400 && isJsonSyntaxError(exception.cause ?? exception);
+      const code = malformed ? 'malformed_json' : codeForStatus(status);
+      void reply.status(status).send(errorBody(code, exception.message));
       return;
     }
     const fastifyStatus = statusOfFastifyError(exception);
     if (fastifyStatus !== undefined && fastifyStatus < 500) {
       const message = exception instanceof Error ? exception.message : 'invalid request';
-      void reply.status(fastifyStatus).send(errorBody(codeForStatus(fastifyStatus), message));
+      const code = isJsonSyntaxError(exception) ? 'malformed_json' : codeForStatus(fastifyStatus);
+      void reply.status(fastifyStatus).send(errorBody(code, message));
       return;
     }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
@@ -57,4 +60,12 @@ export class ApiErrorFilter implements ExceptionFilter {
 function statusOfFastifyError(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null || !('statusCode' in error)) return undefined;
   return typeof error.statusCode === 'number' ? error.statusCode : undefined;
+}
+
+/** Fastify's JSON parser rejects a body that is not JSON with a 400 SyntaxError. */
+function isJsonSyntaxError(error: unknown): boolean {
+  if (error instanceof SyntaxError) return true;
+  if (error instanceof Error && /not valid JSON/i.test(error.message)) return true;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : '';
+  return typeof code === 'string' && code.includes('INVALID_JSON');
 }

@@ -31,6 +31,7 @@ export async function startServices(
       const app = await createServiceApp(definition.module(config), {
         bodyLimit: definition.bodyLimit?.(config),
       });
+      definition.configure?.(app, config);
       apps.push({ name: definition.name, app, url: '' });
       await app.listen(definition.port(config), config.httpHost);
       const entry = apps[apps.length - 1];
