@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DEADLETTER_STREAM, FAMILIES, INGEST_STREAM, streamName } from '@runlog/contracts';
 import { type RunlogConfig, serviceImports } from '@runlog/platform';
+import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
 import { IntakeService } from './intake/intake.service';
 
@@ -14,7 +15,7 @@ export class IngestModule {
         streams: [...FAMILIES.map(streamName), INGEST_STREAM, DEADLETTER_STREAM],
       }),
       controllers: [EventsController],
-      providers: [IntakeService],
+      providers: [IntakeService, AsyncIngress],
     };
   }
 }

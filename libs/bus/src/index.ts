@@ -25,6 +25,11 @@ export {
   type ReplayOptions,
 } from './dead-letter/dead-letters';
 export {
+  publishDeadLetter,
+  type DeadLetterRequest,
+  type Origin,
+} from './dead-letter/dead-letter-writer';
+export {
   DEAD_LETTER_HEADERS,
   type DeadLetter,
   type DeadLetterCause,

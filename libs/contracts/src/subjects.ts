@@ -51,7 +51,7 @@ export function ingestSubject(family: Family, key: SubjectKey): string {
 export const INGEST_SUBJECT_FILTER = 'ingest.>';
 
 /** `deadletter.<consumer>.<family>`: where a consumer parks what it could not handle. */
-export function deadLetterSubject(consumer: string, family: Family): string {
+export function deadLetterSubject(consumer: string, family: Family | 'unknown'): string {
   return `deadletter.${consumer}.${family}`;
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Bus, type BusError } from '@runlog/bus';
 import {
   decode,
@@ -72,13 +72,20 @@ export function familyOfInput(input: unknown): Family | undefined {
  * for engine lifecycle kinds, to `live.engine.<model>`.
  */
 @Injectable()
-export class IntakeService {
+export class IntakeService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Intake');
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     @Inject(RUNLOG_CONFIG) private readonly config: RunlogConfig,
   ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.apiKeys.length === 0)
+      this.logger.warn(
+        'RUNLOG_API_KEYS is not set: POST /v1/events accepts every family from anyone who can reach it',
+      );
+  }
 
   /** The largest encoded event one NATS message can carry here. */
   get maxEventBytes(): number {

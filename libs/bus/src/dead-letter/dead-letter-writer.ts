@@ -13,7 +13,8 @@ export interface Origin {
 
 export interface DeadLetterRequest {
   readonly consumer: string;
-  readonly family: Family;
+  /** `unknown` only for input that names no family (async ingress). */
+  readonly family: Family | 'unknown';
   readonly cause: DeadLetterCause;
   readonly reason: string;
   readonly origin: Origin;
