@@ -227,6 +227,26 @@ describe('POST /v1/events with RUNLOG_API_KEYS', () => {
   });
 });
 
+describe('POST /v1/events with an event larger than a NATS message', () => {
+  let fx: IngestFixture;
+  beforeAll(async () => {
+    fx = await startIngest(); // INGEST_MAX_BODY_BYTES 4 MiB, NATS max_payload 1 MiB
+  });
+  afterAll(() => fx?.close(), 30_000);
+
+  it('rejects it as too_large before writing anything', async () => {
+    const big = event('trace', 'annotation');
+    big.data['payload'] = { key: 'blob', value: 'x'.repeat(1024 * 1024) };
+    const before = await fx.counts();
+    const answer = await fx.post([event('trace', 'op_start'), big]);
+    expect(answer.status).toBe(400);
+    expect(answer.body['rejected']).toEqual([
+      { index: 1, id: big.id, errors: [expect.objectContaining({ path: '', code: 'too_large' })] },
+    ]);
+    expect(await fx.counts()).toEqual(before);
+  });
+});
+
 describe('GET /v1/families', () => {
   let fx: IngestFixture;
   beforeAll(async () => {
