@@ -16,7 +16,9 @@ export const CONTENT_WORDS: ReadonlySet<string> = new Set([
 /** True when a property name suggests content: one of its words (snake, kebab or camel case) is a content word, singular or plural. */
 export function suggestsContent(name: string): boolean {
   return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2') // camelCase
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2') // HTTPResponse
+    .replace(/([A-Za-z])([0-9])/g, '$1_$2') // prompt2
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .some(

@@ -128,28 +128,36 @@ export function decode(
 
   const derived = dataKey(family, data);
   let subjectValue: string | undefined;
-  if (typeof subject === 'string' && subject.trim() !== '') {
-    const given = keyOfSubjectAttribute(family, subject);
-    if (given === undefined) {
-      errors.push({
-        path: 'subject',
-        code: 'invalid_format',
-        message: 'subject must be two key tokens, <thread>.<run>',
-      });
-    } else if (derived !== undefined && subjectAttribute(derived) !== subjectAttribute(given)) {
-      errors.push({
-        path: 'subject',
-        code: 'invalid_value',
-        message: `subject must be the event's key (${subjectAttribute(derived)})`,
-      });
-    } else subjectValue = subjectAttribute(given);
-  } else if (subject === undefined) {
-    if (derived !== undefined) subjectValue = subjectAttribute(derived);
-    else if (dataErrors.length === 0)
-      errors.push({
-        ...required('subject'),
-        message: 'subject is required when data names no key',
-      });
+  try {
+    if (typeof subject === 'string' && subject.trim() !== '') {
+      const given = keyOfSubjectAttribute(family, subject);
+      if (given === undefined) {
+        errors.push({
+          path: 'subject',
+          code: 'invalid_format',
+          message: 'subject must be two key tokens, <thread>.<run>',
+        });
+      } else if (derived !== undefined && subjectAttribute(derived) !== subjectAttribute(given)) {
+        errors.push({
+          path: 'subject',
+          code: 'invalid_value',
+          message: `subject must be the event's key (${subjectAttribute(derived)})`,
+        });
+      } else subjectValue = subjectAttribute(given);
+    } else if (subject === undefined) {
+      if (derived !== undefined) subjectValue = subjectAttribute(derived);
+      else if (dataErrors.length === 0)
+        errors.push({
+          ...required('subject'),
+          message: 'subject is required when data names no key',
+        });
+    }
+    // The stored subject must be buildable: a key that is not well-formed Unicode is not.
+    if (subjectValue !== undefined) storedSubject(family, subjectValue);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    subjectValue = undefined;
+    errors.push({ path: 'subject', code: 'invalid_format', message: error.message });
   }
   if (errors.length > 0 || subjectValue === undefined) return err(errors);
 

@@ -1,6 +1,8 @@
 import { type Family } from './families';
 
 const PLAIN_TOKEN = /^[A-Za-z0-9_\-:@{}=+]+$/;
+const ENCODED_TOKEN = /^~[A-Za-z0-9_-]+$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Encodes a partition key as one NATS subject token (DESIGN.md §2): the key itself when
@@ -9,13 +11,21 @@ const PLAIN_TOKEN = /^[A-Za-z0-9_\-:@{}=+]+$/;
  */
 export function encodeKeyToken(key: string): string {
   if (key.length === 0) throw new RangeError('a subject key must not be empty');
+  // A lone surrogate has no UTF-8 form: it would collide with U+FFFD.
+  if (LONE_SURROGATE.test(key)) throw new RangeError('a subject key must be well-formed Unicode');
   if (PLAIN_TOKEN.test(key)) return key;
   return `~${Buffer.from(key, 'utf8').toString('base64url')}`;
 }
 
 /** The inverse of {@link encodeKeyToken}. */
 export function decodeKeyToken(token: string): string {
-  if (token.startsWith('~')) return Buffer.from(token.slice(1), 'base64url').toString('utf8');
+  if (token.startsWith('~')) {
+    // Only what encodeKeyToken writes: Buffer.from ignores what is not base64url.
+    const key = Buffer.from(token.slice(1), 'base64url').toString('utf8');
+    if (!ENCODED_TOKEN.test(token) || key.length === 0 || encodeKeyToken(key) !== token)
+      throw new RangeError(`not a runlog subject key token: ${token}`);
+    return key;
+  }
   if (!PLAIN_TOKEN.test(token)) throw new RangeError(`not a runlog subject key token: ${token}`);
   return token;
 }

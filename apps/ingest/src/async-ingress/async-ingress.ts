@@ -61,7 +61,7 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
     const messages = await consumer.consume({ max_messages: MAX_ACK_PENDING });
     this.messages = messages;
     this.loop = (async () => {
-      for await (const message of messages) await this.handle(message);
+      for await (const message of messages) await this.settle(message);
     })().catch((error: unknown) => this.logger.error(`async ingress stopped: ${describe(error)}`));
   }
 
@@ -69,6 +69,18 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.messages?.stop();
     await this.loop;
+  }
+
+  /** One message, whatever happens: an unexpected error parks it rather than stopping the loop. */
+  private async settle(message: JsMsg): Promise<void> {
+    try {
+      await this.handle(message);
+    } catch (error) {
+      this.logger.error(`could not process ${message.subject}: ${describe(error)}`);
+      await this.park(message, familyOfSubject(message.subject), [
+        { path: '', code: 'invalid_value', message: `could not be processed: ${describe(error)}` },
+      ]);
+    }
   }
 
   private async handle(message: JsMsg): Promise<void> {

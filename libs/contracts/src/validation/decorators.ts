@@ -14,11 +14,33 @@ export const CONSTRAINTS = {
   present: 'isPresent',
 } as const;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
-/** True for an RFC 3339 date-time that names a real instant. */
+/**
+ * True for an RFC 3339 date-time that names a real instant: a day that exists in its month
+ * (`Date.parse` would roll 2026-02-30 over to March 2), hours 00-23, minutes and
+ * seconds 00-59 (a leap second has no JavaScript Date), offsets up to 23:59.
+ */
 export function isRfc3339(value: string): boolean {
-  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+  const match = RFC3339.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, offsetHour = 0, offsetMinute = 0] = match
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  if (month === undefined || month < 1 || month > 12) return false;
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month, 0)).getUTCDate();
+  return (
+    day !== undefined &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    (hour ?? 24) <= 23 &&
+    (minute ?? 60) <= 59 &&
+    (second ?? 60) <= 59 &&
+    offsetHour <= 23 &&
+    offsetMinute <= 59 &&
+    !Number.isNaN(Date.parse(value))
+  );
 }
 
 /** A string with at least one non-whitespace character (other types are left to IsString). */
