@@ -152,6 +152,51 @@ describe('POST /v1/events', () => {
     expect(await fx.counts()).toEqual(before);
   });
 
+  it.each([
+    [
+      'an id ending in whitespace (header values are trimmed)',
+      { id: 'abc ' },
+      'id',
+      'invalid_format',
+    ],
+    ['an id with a line break', { id: 'a\nb' }, 'id', 'invalid_format'],
+    ['an id over 1024 characters', { id: 'i'.repeat(1025) }, 'id', 'invalid_format'],
+    ['a source with a line break', { source: 'x\r\ny' }, 'source', 'invalid_format'],
+  ])('rejects %s', async (_, overrides, path, code) => {
+    const before = await fx.counts();
+    const answer = await fx.post({ ...event('trace', 'op_start'), ...overrides });
+    expect(answer.status).toBe(400);
+    expect(answer.body['rejected']).toEqual([
+      expect.objectContaining({ errors: [expect.objectContaining({ path, code })] }),
+    ]);
+    expect(await fx.counts()).toEqual(before);
+  });
+
+  it('rejects a key whose NATS subject would not fit a protocol line, and a reserved name', async () => {
+    const before = await fx.counts();
+    const long = event('lease_history', 'acquired', { execution_id: 'e'.repeat(5000) });
+    const reserved = event('trace', 'op_start');
+    reserved.data['payload'] = { inputs: { constructor: 1 } };
+    const answer = await fx.post([long, reserved]);
+    expect(answer.status).toBe(400);
+    expect(answer.body['rejected']).toEqual([
+      expect.objectContaining({
+        index: 0,
+        errors: [expect.objectContaining({ path: 'subject', code: 'invalid_format' })],
+      }),
+      expect.objectContaining({
+        index: 1,
+        errors: [
+          expect.objectContaining({
+            path: 'data.payload.inputs.constructor',
+            code: 'invalid_value',
+          }),
+        ],
+      }),
+    ]);
+    expect(await fx.counts()).toEqual(before);
+  });
+
   it('names unknown families and kinds by path', async () => {
     const answer = await fx.post([
       { ...event('trace', 'op_start'), type: 'runlog.nope.op_start' },

@@ -17,6 +17,10 @@ export interface DecodeOptions {
 }
 
 const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set(ENVELOPE_ATTRIBUTES);
+/** `id` and `source` travel in NATS headers (`Nats-Msg-Id`, `ce-*`): bounded, one line, untrimmed. */
+const MAX_HEADER_VALUE = 1024;
+/** A NATS protocol line is at most 4096 bytes; the subject leaves room for the rest. */
+export const MAX_SUBJECT_BYTES = 1024;
 
 /**
  * Validates a CloudEvents envelope (structured JSON mode) against DESIGN.md §2 and §3 and
@@ -59,7 +63,7 @@ export function decode(
       message: 'specversion must be "1.0"',
     });
   }
-  errors.push(...requiredString(input, 'id'), ...requiredString(input, 'source'));
+  errors.push(...headerSafe(input, 'id'), ...headerSafe(input, 'source'));
   if (input['type'] === undefined) errors.push(required('type'));
   else if (typeof input['type'] !== 'string') errors.push(wrongType('type', 'a string'));
   else if (!type.ok) errors.push(typeError(type.code, input['type']));
@@ -152,8 +156,15 @@ export function decode(
           message: 'subject is required when data names no key',
         });
     }
-    // The stored subject must be buildable: a key that is not well-formed Unicode is not.
-    if (subjectValue !== undefined) storedSubject(family, subjectValue);
+    // The stored subject must be buildable (a key that is not well-formed Unicode is not)
+    // and fit a NATS protocol line.
+    if (
+      subjectValue !== undefined &&
+      storedSubject(family, subjectValue).length > MAX_SUBJECT_BYTES
+    )
+      throw new RangeError(
+        `the event's key is too long: its NATS subject would exceed ${MAX_SUBJECT_BYTES} bytes`,
+      );
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     subjectValue = undefined;
@@ -268,6 +279,25 @@ function requiredString(input: Record<string, unknown>, path: string): Validatio
   if (typeof value !== 'string') return [wrongType(path, 'a string')];
   if (value.trim() === '') return [{ path, code: 'blank', message: `${path} must not be blank` }];
   return [];
+}
+
+/**
+ * A required string attribute that is carried in a NATS header: no line breaks (headers
+ * cannot hold them), no leading or trailing whitespace (header values are trimmed, so
+ * "abc " would dedupe against "abc"), at most {@link MAX_HEADER_VALUE} characters.
+ */
+function headerSafe(input: Record<string, unknown>, path: string): ValidationError[] {
+  const errors = requiredString(input, path);
+  const value = input[path];
+  if (errors.length > 0 || typeof value !== 'string') return errors;
+  const problem = /[\r\n]/.test(value)
+    ? 'must not contain line breaks'
+    : value.trim() !== value
+      ? 'must not start or end with whitespace'
+      : value.length > MAX_HEADER_VALUE
+        ? `must be at most ${MAX_HEADER_VALUE} characters`
+        : undefined;
+  return problem ? [{ path, code: 'invalid_format', message: `${path} ${problem}` }] : [];
 }
 
 function typeError(

@@ -58,6 +58,8 @@ export function validateShape(value: unknown, schema: KindSchema, path: string):
         : { path, code: 'invalid_type', message: `${path} must be a JSON object` },
     ];
   }
+  const reserved = reservedNames(value, path);
+  if (reserved.length > 0) return reserved;
   const instance = plainToInstance(schema.cls, value);
   const failures = validateSync(instance, {
     whitelist: true,
@@ -98,4 +100,29 @@ function withPath(message: string, path: string): string {
   return message.startsWith(property)
     ? `${path}${message.slice(property.length)}`
     : `${path}: ${message}`;
+}
+
+/** Property names JavaScript objects inherit: class-transformer mishandles them, so JSON may not use them. */
+const RESERVED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Every property, at any depth, named like an Object.prototype member (`constructor`, `toString`). */
+function reservedNames(value: unknown, path: string): ValidationError[] {
+  const found: ValidationError[] = [];
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) node.forEach((item, index) => walk(item, joinPath(at, String(index))));
+    else if (isPlainObject(node)) {
+      for (const [key, child] of Object.entries(node)) {
+        const childPath = joinPath(at, key);
+        if (RESERVED.has(key))
+          found.push({
+            path: childPath,
+            code: 'invalid_value',
+            message: `${childPath}: "${key}" is a reserved property name`,
+          });
+        walk(child, childPath);
+      }
+    }
+  };
+  walk(value, path);
+  return found;
 }
