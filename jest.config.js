@@ -25,6 +25,7 @@ const esmOnly = [
   'token-types',
   'uint8array-extras',
   '@tokenizer',
+  'content-disposition',
 ];
 const common = {
   rootDir: __dirname,

@@ -100,6 +100,10 @@ describe('npm start (all four services in one process)', () => {
         const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
         expect(metrics.status).toBe(200);
         expect(await metrics.text()).toContain('runlog_process_cpu_seconds_total');
+        const docs = await fetch(`http://127.0.0.1:${port}/docs-json`);
+        expect(docs.status).toBe(200);
+        expect(((await docs.json()) as { openapi: string }).openapi).toMatch(/^3\./);
+        expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(200);
         const missing = await fetch(`http://127.0.0.1:${port}/no/such/route`);
         expect(missing.status).toBe(404);
         expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(

@@ -1,4 +1,5 @@
 import { type ServiceDefinition } from '@runlog/platform';
+import { API_KEY_SCHEME } from './http/openapi';
 import { IngestModule } from './ingest.module';
 
 export const ingestService: ServiceDefinition = {
@@ -6,6 +7,11 @@ export const ingestService: ServiceDefinition = {
   module: (config) => IngestModule.forRoot(config),
   port: (config) => config.ports.ingest,
   bodyLimit: (config) => config.ingest.maxBodyBytes,
+  openapi: {
+    description:
+      'Validates CloudEvents from producers and publishes them to the family streams (DESIGN.md §4).',
+    bearerAuth: API_KEY_SCHEME,
+  },
   configure: (app) => {
     // The CloudEvents JSON media types parse like application/json (structured mode).
     const fastify = app.getHttpAdapter().getInstance();

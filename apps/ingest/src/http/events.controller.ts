@@ -1,4 +1,15 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
+  ApiHeaders,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Bus } from '@runlog/bus';
 import { FAMILIES, type Family, streamName } from '@runlog/contracts';
 import {
@@ -17,7 +28,30 @@ import {
   type RejectedEvent,
 } from '../intake/intake.service';
 import { authenticate, authorize } from './api-keys';
-import { eventsOfRequest } from './cloudevents-http';
+import { EVENT_MEDIA_TYPES, eventsOfRequest } from './cloudevents-http';
+import {
+  ACCEPTED_EXAMPLE,
+  AcceptedBodySchema,
+  API_KEY_SCHEME,
+  AUTHORIZATION_HEADER,
+  BAD_REQUEST_EXAMPLES,
+  BINARY_MODE_HEADERS,
+  CloudEventSchema,
+  ErrorBodySchema,
+  EVENTS_REQUEST_EXAMPLES,
+  EVENTS_REQUEST_SCHEMA,
+  FAMILIES_EXAMPLE,
+  FAMILIES_UNAVAILABLE_EXAMPLE,
+  FamiliesBodySchema,
+  FORBIDDEN_EXAMPLE,
+  INGEST_TAG,
+  PAYLOAD_TOO_LARGE_EXAMPLES,
+  RejectedBodySchema,
+  UNAUTHORIZED_EXAMPLE,
+  UNAVAILABLE_EXAMPLE,
+  UnavailableBodySchema,
+  UNSUPPORTED_MEDIA_TYPE_EXAMPLE,
+} from './openapi';
 
 type RequestHeaders = Record<string, string | string[] | undefined>;
 
@@ -43,7 +77,8 @@ export interface FamilyInfo {
   readonly last_cursor: string | null;
 }
 
-/** `POST /v1/events` and `GET /v1/families` (DESIGN.md §4). */
+/** `POST /v1/events` and `GET /v1/families` (DESIGN.md §4); OpenAPI details in `./openapi`. */
+@ApiTags(INGEST_TAG)
 @Controller('v1')
 export class EventsController {
   constructor(
@@ -54,6 +89,61 @@ export class EventsController {
 
   @Post('events')
   @HttpCode(202)
+  @ApiOperation({
+    summary: 'Publish one CloudEvent or a batch',
+    description:
+      'Takes one CloudEvent, or an array of at most INGEST_MAX_BATCH (default 1000) within INGEST_MAX_BODY_BYTES (default 4 MiB), in structured mode or (one event) binary mode. All are validated first: one invalid event rejects the batch and nothing is written. Then each is published to its family stream (msgID = id, so a resend dedupes); live-only engine kinds go to core NATS.',
+  })
+  @ApiConsumes(...EVENT_MEDIA_TYPES)
+  @ApiExtraModels(CloudEventSchema)
+  @ApiBody({ schema: EVENTS_REQUEST_SCHEMA, examples: EVENTS_REQUEST_EXAMPLES })
+  @ApiBearerAuth(API_KEY_SCHEME)
+  @ApiHeader(AUTHORIZATION_HEADER)
+  @ApiHeaders(BINARY_MODE_HEADERS)
+  @ApiResponse({
+    status: 202,
+    description: 'Every event was written (or sent live), in request order.',
+    type: AcceptedBodySchema,
+    example: ACCEPTED_EXAMPLE,
+  })
+  @ApiResponse({
+    status: 400,
+    description:
+      'Invalid events (`rejected` names each with every error; nothing was written), malformed JSON, an empty batch, or a body that does not fit its content-type.',
+    type: RejectedBodySchema,
+    examples: BAD_REQUEST_EXAMPLES,
+  })
+  @ApiResponse({
+    status: 401,
+    description: 'RUNLOG_API_KEYS is set and the key is missing or unknown.',
+    type: ErrorBodySchema,
+    example: UNAUTHORIZED_EXAMPLE,
+  })
+  @ApiResponse({
+    status: 403,
+    description: 'The key may not write a family in the batch; nothing was written.',
+    type: ErrorBodySchema,
+    example: FORBIDDEN_EXAMPLE,
+  })
+  @ApiResponse({
+    status: 413,
+    description: 'More than INGEST_MAX_BATCH events, or a body over INGEST_MAX_BODY_BYTES.',
+    type: ErrorBodySchema,
+    examples: PAYLOAD_TOO_LARGE_EXAMPLES,
+  })
+  @ApiResponse({
+    status: 415,
+    description: `content-type is not one of ${EVENT_MEDIA_TYPES.join(', ')} (binary mode: application/json only).`,
+    type: ErrorBodySchema,
+    example: UNSUPPORTED_MEDIA_TYPE_EXAMPLE,
+  })
+  @ApiResponse({
+    status: 503,
+    description:
+      'JetStream did not take some events: `accepted` were written, `failed` were not. Retrying the same batch is safe (ids dedupe).',
+    type: UnavailableBodySchema,
+    example: UNAVAILABLE_EXAMPLE,
+  })
   async publish(
     @Headers() headers: RequestHeaders,
     @Body() body: unknown,
@@ -101,6 +191,17 @@ export class EventsController {
   }
 
   @Get('families')
+  @ApiOperation({
+    summary: 'List the family streams',
+    description: 'Each family with its stream, message count, and first and last cursor.',
+  })
+  @ApiResponse({ status: 200, type: FamiliesBodySchema, example: FAMILIES_EXAMPLE })
+  @ApiResponse({
+    status: 503,
+    description: 'A family stream cannot be read.',
+    type: ErrorBodySchema,
+    example: FAMILIES_UNAVAILABLE_EXAMPLE,
+  })
   async families(): Promise<{ families: FamilyInfo[] }> {
     const families = await Promise.all(
       FAMILIES.map(async (family): Promise<FamilyInfo> => {

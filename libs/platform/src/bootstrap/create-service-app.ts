@@ -3,17 +3,21 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiErrorFilter } from '../http/api-error.filter';
+import { type OpenApiOptions, serveOpenApi } from './openapi';
 
 export interface ServiceAppOptions {
   /** Largest request body Fastify accepts, in bytes. */
   readonly bodyLimit?: number;
   /** Let Nest handle SIGTERM/SIGINT itself (one service per process). */
   readonly shutdownHooks?: boolean;
+  /** Serve OpenAPI at `GET /docs` (Swagger UI) and `GET /docs-json` (DESIGN.md §4). */
+  readonly openapi?: OpenApiOptions;
 }
 
 /**
  * A runlog service on Fastify: pino logs, the one error shape, graceful shutdown
- * (module destroy hooks stop consumers, then the bus drains). Not yet listening.
+ * (module destroy hooks stop consumers, then the bus drains), OpenAPI when asked.
+ * Not yet listening.
  */
 export async function createServiceApp(
   module: Type<unknown> | DynamicModule,
@@ -27,5 +31,6 @@ export async function createServiceApp(
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ApiErrorFilter());
   if (options.shutdownHooks) app.enableShutdownHooks();
+  if (options.openapi) serveOpenApi(app, options.openapi);
   return app;
 }

@@ -30,6 +30,10 @@ export async function startServices(
     for (const definition of definitions) {
       const app = await createServiceApp(definition.module(config), {
         bodyLimit: definition.bodyLimit?.(config),
+        openapi: {
+          ...definition.openapi,
+          title: definition.openapi?.title ?? `runlog ${definition.name}`,
+        },
       });
       definition.configure?.(app, config);
       apps.push({ name: definition.name, app, url: '' });

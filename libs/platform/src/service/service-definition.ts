@@ -1,5 +1,6 @@
 import { type DynamicModule } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type OpenApiOptions } from '../bootstrap/openapi';
 import { type RunlogConfig } from '../config/runlog-config';
 
 /** How to build and where to serve one runlog service; `runServices` hosts one or several. */
@@ -8,6 +9,11 @@ export interface ServiceDefinition {
   module(config: RunlogConfig): DynamicModule;
   port(config: RunlogConfig): number;
   bodyLimit?(config: RunlogConfig): number;
+  /**
+   * Its OpenAPI document at `GET /docs-json` (Swagger UI at `GET /docs`); the title
+   * defaults to `runlog <name>`.
+   */
+  readonly openapi?: Partial<OpenApiOptions>;
   /** Adjusts the app before it listens (content-type parsers, say). */
   configure?(app: NestFastifyApplication, config: RunlogConfig): void;
 }

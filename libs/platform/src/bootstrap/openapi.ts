@@ -1,0 +1,38 @@
+import { type INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/** How a service describes itself in its OpenAPI document. */
+export interface OpenApiOptions {
+  readonly title: string;
+  readonly description?: string;
+  /**
+   * A bearer security scheme of this name, for routes marked `@ApiBearerAuth(name)`,
+   * so Swagger UI can send `Authorization: Bearer <key>`.
+   */
+  readonly bearerAuth?: string;
+}
+
+/** Where every service serves its OpenAPI document and Swagger UI (DESIGN.md §4). */
+export const OPENAPI_PATHS = { ui: '/docs', json: '/docs-json' } as const;
+
+/**
+ * Serves Swagger UI at `GET /docs` and the document at `GET /docs-json` (no YAML).
+ * Call before the app listens. The document is built on the first request, from the
+ * routes Nest knows by then, so booting stays as fast as without it.
+ */
+export function serveOpenApi(app: INestApplication, options: OpenApiOptions): void {
+  // The version of the HTTP API (the `/v1` of its routes), not of the package.
+  let builder = new DocumentBuilder().setTitle(options.title).setVersion('1');
+  if (options.description) builder = builder.setDescription(options.description);
+  if (options.bearerAuth)
+    builder = builder.addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key' },
+      options.bearerAuth,
+    );
+  const config = builder.build();
+  SwaggerModule.setup(OPENAPI_PATHS.ui, app, () => SwaggerModule.createDocument(app, config), {
+    jsonDocumentUrl: OPENAPI_PATHS.json,
+    raw: ['json'],
+    customSiteTitle: options.title,
+  });
+}
