@@ -98,7 +98,10 @@ export class DurableConsumer<F extends Family = Family> {
   async start(): Promise<void> {
     // A new durable starts at the stream's first message and records it: what retention
     // removed before the durable existed is history it never had, not a gap (decisions D9).
-    const { state } = await this.deps.jsm.streams.info(this.source.stream);
+    // Only where gaps are detected: a work-queue stream (agent) takes deliver-all consumers only.
+    const startSeq = this.gaps
+      ? Math.max(1, (await this.deps.jsm.streams.info(this.source.stream)).state.first_seq)
+      : undefined;
     const info = await ensureConsumer(this.deps.jsm, {
       stream: this.source.stream,
       durable: this.source.durable,
@@ -106,7 +109,7 @@ export class DurableConsumer<F extends Family = Family> {
       ackWaitMs: this.ackWaitMs,
       maxDeliver: SERVER_MAX_DELIVER,
       maxAckPending: this.spec.maxAckPending ?? 1_000,
-      startSeq: Math.max(1, state.first_seq),
+      ...(startSeq === undefined ? {} : { startSeq }),
     });
     this.gaps?.startAfter(
       Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1),
