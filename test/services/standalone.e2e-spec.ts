@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { FAMILIES, INGEST_STREAM, DEADLETTER_STREAM, streamName } from '@runlog/contracts';
 import { freePort, startNats, type NatsServerHandle } from '@runlog/testing';
+import { RUN_STATE_BUCKET } from '../../apps/normalizer/src/run-state/run-state-store';
 
 const root = resolve(__dirname, '../..');
 const main = join(root, 'dist/apps/standalone/src/main.js');
@@ -117,7 +118,12 @@ describe('npm start (all four services in one process)', () => {
         const names: string[] = [];
         for await (const info of jsm.streams.list()) names.push(info.config.name);
         expect(names.sort()).toEqual(
-          [...FAMILIES.map(streamName), INGEST_STREAM, DEADLETTER_STREAM].sort(),
+          [
+            ...FAMILIES.map(streamName),
+            INGEST_STREAM,
+            DEADLETTER_STREAM,
+            `KV_${RUN_STATE_BUCKET}`, // the normalizer's run state
+          ].sort(),
         );
       } finally {
         await nc.close();
