@@ -27,6 +27,7 @@ import {
 } from './provisioning/stream-configs';
 import { type PublishManyResult, Publisher, type PublishResult } from './publisher/publisher';
 import { subscribe, type SubscribeOptions, type TailItem } from './replay/subscribe';
+import { within } from './within';
 
 /** How long close() lets the connection drain before closing it. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -164,8 +165,8 @@ export class Bus {
       this.publisher.close();
       if (this.connection.isClosed()) return;
       // Drain flushes pending acks; with NATS unreachable it cannot finish, so it is bounded.
-      let timer: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([
+      const drained = await within(
+        DRAIN_TIMEOUT_MS,
         this.connection.drain().then(
           () => true,
           (error: unknown) => {
@@ -173,11 +174,7 @@ export class Bus {
             return false;
           },
         ),
-        new Promise<false>(
-          (resolve) => (timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS)),
-        ),
-      ]);
-      clearTimeout(timer);
+      );
       if (!drained && !this.connection.isClosed()) {
         this.logger.warn(`could not drain within ${DRAIN_TIMEOUT_MS} ms; closing`);
         await this.connection.close().catch(() => undefined);

@@ -18,6 +18,7 @@ import { type Origin, publishDeadLetter } from '../dead-letter/dead-letter-write
 import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
 import { ensureConsumer } from '../provisioning/provision';
 import { type Publisher } from '../publisher/publisher';
+import { within } from '../within';
 import { type ConsumerSpec } from './consumer-spec';
 import { BatchContext, EventContext } from './context';
 import { GapDetector } from './gap-detector';
@@ -153,10 +154,9 @@ export class DurableConsumer<F extends Family = Family> {
     );
     for (const message of this.queue.splice(0)) this.handBack(message);
     const timeoutMs = this.spec.stopTimeoutMs ?? 15_000;
-    let finished = false;
-    await within(
+    const finished = await within(
       timeoutMs,
-      Promise.all(this.workers).then(() => (finished = true)),
+      Promise.all(this.workers).then(() => true),
     );
     if (!finished) {
       this.abandoned = true;
@@ -351,16 +351,6 @@ export class DurableConsumer<F extends Family = Family> {
       item.message,
     );
   }
-}
-
-/** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
-async function within(ms: number, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
-  clearTimeout(timer);
 }
 
 function describe(error: unknown): string {
