@@ -8,7 +8,7 @@ import {
 } from '@runlog/bus';
 import { type ConsumerInfo } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { uniqueName } from '@runlog/testing';
+import { uniqueName, waitFor } from '@runlog/testing';
 import { type BusFixture, Recorder, startBus, traceEvents } from './bus-fixtures';
 
 const fast = { backoff: { initialMs: 20, maxMs: 100 } } as const;
@@ -388,26 +388,26 @@ async function settled(
   durable: string,
   condition: (info: ConsumerInfo) => boolean,
 ): Promise<ConsumerInfo> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
-    if (condition(info)) return info;
-    if (Date.now() > deadline)
-      throw new Error(`consumer ${durable} did not settle: ${JSON.stringify(info)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return waitFor(
+    `consumer ${durable} to settle`,
+    async () => {
+      const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
+      return condition(info) ? info : undefined;
+    },
+    { timeoutMs: 5_000, intervalMs: 20 },
+  );
 }
 
-async function waitForDeadLetters(fx: BusFixture, consumer: string, n: number) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const letters = await fx.bus.deadLetters.list(consumer);
-    if (letters.length >= n) return letters;
-    if (Date.now() > deadline)
-      throw new Error(`expected ${n} dead letters of ${consumer}, have ${letters.length}`);
-    // Dead letters live in a stream with no event to await from here: poll its API.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Dead letters live in a stream with no event to await from here: poll its API. */
+function waitForDeadLetters(fx: BusFixture, consumer: string, n: number) {
+  return waitFor(
+    `${n} dead letters of ${consumer}`,
+    async () => {
+      const letters = await fx.bus.deadLetters.list(consumer);
+      return letters.length >= n ? letters : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 50 },
+  );
 }
 
 function cursorsOf(results: PublishManyResult[]): string[] {

@@ -1,7 +1,7 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Bus, type DeadLetter } from '@runlog/bus';
-import { uniqueName } from '@runlog/testing';
+import { uniqueName, waitFor } from '@runlog/testing';
 import { event, type IngestFixture, startIngest } from './ingest-fixtures';
 
 describe('async ingress (RUNLOG_INGEST)', () => {
@@ -38,16 +38,25 @@ describe('async ingress (RUNLOG_INGEST)', () => {
     await js.publish('ingest.trace.req-1', '{"specversion": "1.0", ');
     await js.publish('ingest.trace.exec-1', JSON.stringify(misrouted));
 
-    const letters = await waitFor(async () => {
-      const found = await bus.deadLetters.list('ingest');
-      return found.length >= 3 ? found : undefined;
-    }, 'three dead letters');
-    await waitFor(async () => {
-      const counts = await fx.counts();
-      return counts.trace === before.trace + 1 && counts.lease_history === before.lease_history + 1
-        ? counts
-        : undefined;
-    }, 'the two valid events in their streams');
+    const letters = await waitFor(
+      'three dead letters',
+      async () => {
+        const found = await bus.deadLetters.list('ingest');
+        return found.length >= 3 ? found : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    await waitFor(
+      'the two valid events in their streams',
+      async () => {
+        const counts = await fx.counts();
+        return counts.trace === before.trace + 1 &&
+          counts.lease_history === before.lease_history + 1
+          ? counts
+          : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
 
     const stored = await fx.jsm.streams.getMessage('RUNLOG_LEASE_HISTORY', {
       last_by_subj: 'events.lease_history.exec-1',
@@ -75,10 +84,14 @@ describe('async ingress (RUNLOG_INGEST)', () => {
     expect(after.completion).toBe(before.completion);
 
     // Work queue: everything was settled (routed or parked), nothing is left or pending.
-    const ingest = await waitFor(async () => {
-      const info = await fx.jsm.streams.info('RUNLOG_INGEST');
-      return info.state.messages === 0 ? info : undefined;
-    }, 'an empty RUNLOG_INGEST');
+    const ingest = await waitFor(
+      'an empty RUNLOG_INGEST',
+      async () => {
+        const info = await fx.jsm.streams.info('RUNLOG_INGEST');
+        return info.state.messages === 0 ? info : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     expect(ingest.state.messages).toBe(0);
   });
 
@@ -88,21 +101,14 @@ describe('async ingress (RUNLOG_INGEST)', () => {
     expect(answer.status).toBe(202);
     const before = await fx.counts();
     await js.publish(`ingest.pipeline.${String(sent.data['node_id'])}`, JSON.stringify(sent));
-    await waitFor(async () => {
-      const info = await fx.jsm.streams.info('RUNLOG_INGEST');
-      return info.state.messages === 0 ? info : undefined;
-    }, 'the ingress message to be routed');
+    await waitFor(
+      'the ingress message to be routed',
+      async () => {
+        const info = await fx.jsm.streams.info('RUNLOG_INGEST');
+        return info.state.messages === 0 ? info : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     expect((await fx.counts()).pipeline).toBe(before.pipeline);
   });
 });
-
-/** Polls a server API (no event to await across processes) until `check` answers, bounded. */
-async function waitFor<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -7,7 +7,7 @@ import {
   type RunlogEvent,
 } from '@runlog/contracts';
 import { loadConfig, type RunningServices, startServices } from '@runlog/platform';
-import { startNats, type NatsServerHandle, uniqueName } from '@runlog/testing';
+import { startNats, type NatsServerHandle, uniqueName, waitFor } from '@runlog/testing';
 import { mapAgentEvent, type RunState } from '../../apps/normalizer/src/mapping';
 import { normalizerService } from '../../apps/normalizer/src/normalizer.service-definition';
 import { typedEvent } from '../bus/bus-fixtures';
@@ -105,17 +105,16 @@ describe('normalizer on RUNLOG_AGENT', () => {
       new TextEncoder().encode(JSON.stringify(bad)),
       h,
     );
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const letters = await bus.deadLetters.list('normalizer');
-      if (letters.length > 0) {
-        expect(letters[0]).toMatchObject({ cause: 'decode_failed', family: 'agent' });
-        expect(letters[0]!.reason).toContain('data.thread_id');
-        break;
-      }
-      if (Date.now() > deadline) throw new Error('no dead letter');
-      // Dead letters live in a stream with no event to await from here: poll its API.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Dead letters live in a stream with no event to await from here: poll its API.
+    const [letter] = await waitFor(
+      'a dead letter of the normalizer',
+      async () => {
+        const letters = await bus.deadLetters.list('normalizer');
+        return letters.length > 0 ? letters : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    expect(letter).toMatchObject({ cause: 'decode_failed', family: 'agent' });
+    expect(letter!.reason).toContain('data.thread_id');
   });
 });
