@@ -14,6 +14,7 @@ import {
   isFamily,
   type ValidationError,
 } from '@runlog/contracts';
+import { BINARY_PREFIX, binaryModeEvent } from '../intake/binary-mode';
 import { familyOfInput, IntakeService } from '../intake/intake.service';
 
 /** Unacked ingress messages out at once; the server redelivers after this wait. */
@@ -22,8 +23,6 @@ const MAX_ACK_PENDING = 256;
 /** Retry delays while JetStream cannot take an event: it stays in RUNLOG_INGEST until it can. */
 const RETRY_MS = { initial: 500, max: 15_000 } as const;
 const decoder = new TextDecoder();
-/** CloudEvents NATS binding, binary mode: attributes in `ce-*` headers, the data is the body. */
-const BINARY_PREFIX = 'ce-';
 
 /** What one ingress message turned out to be. */
 type Parsed =
@@ -163,17 +162,8 @@ function parse(message: JsMsg): Parsed {
   }
   const headers = message.headers;
   if (!headers?.has(`${BINARY_PREFIX}specversion`)) return { ok: true, input: body };
-  const event: Record<string, unknown> = {};
-  for (const [name, values] of headers) {
-    const lower = name.toLowerCase();
-    if (!lower.startsWith(BINARY_PREFIX)) continue;
-    const attribute = lower.slice(BINARY_PREFIX.length);
-    const value = values.join(',');
-    event[attribute] =
-      attribute === 'sourceseq' && /^\d{1,15}$/.test(value) ? Number(value) : value;
-  }
-  event['data'] = body;
-  return { ok: true, input: event };
+  const entries = [...headers].map(([name, values]) => [name, values.join(',')] as const);
+  return { ok: true, input: binaryModeEvent(entries, body) };
 }
 
 function describe(error: unknown): string {

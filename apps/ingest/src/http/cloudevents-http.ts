@@ -1,4 +1,5 @@
 import { ApiError } from '@runlog/platform';
+import { BINARY_PREFIX, binaryModeEvent } from '../intake/binary-mode';
 
 /** The request media types `POST /v1/events` takes (CloudEvents HTTP binding, JSON format). */
 export const EVENT_MEDIA_TYPES = [
@@ -6,9 +7,6 @@ export const EVENT_MEDIA_TYPES = [
   'application/cloudevents+json',
   'application/cloudevents-batch+json',
 ] as const;
-
-/** Header attributes of binary mode: `ce-<attribute>`; the body is `data`. */
-const BINARY_PREFIX = 'ce-';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -49,19 +47,14 @@ export function eventsOfRequest(headers: Headers, body: unknown): unknown[] {
   throw new ApiError('invalid_request', 'the body must be a CloudEvent object or an array of them');
 }
 
-/** A binary-mode event as its structured equivalent: every `ce-*` header is an attribute. */
+/** A binary-mode event as its structured equivalent; its data is JSON (checked above). */
 function binaryEvent(headers: Headers, body: unknown): Record<string, unknown> {
-  const event: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (!lower.startsWith(BINARY_PREFIX) || value === undefined) continue;
-    const attribute = lower.slice(BINARY_PREFIX.length);
-    const text = percentDecoded(Array.isArray(value) ? value.join(',') : value);
-    event[attribute] = attribute === 'sourceseq' && /^\d{1,15}$/.test(text) ? Number(text) : text;
-  }
-  event['datacontenttype'] = 'application/json';
-  event['data'] = body;
-  return event;
+  const decoded = Object.entries(headers).flatMap(([name, value]) =>
+    value === undefined
+      ? []
+      : [[name, percentDecoded(Array.isArray(value) ? value.join(',') : value)] as const],
+  );
+  return { ...binaryModeEvent(decoded, body), datacontenttype: 'application/json' };
 }
 
 function header(headers: Headers, name: string): string | undefined {
