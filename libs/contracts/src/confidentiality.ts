@@ -1,5 +1,5 @@
 import { type ValidationError } from './validation-error';
-import { isPlainObject, joinPath } from './validation/validate-shape';
+import { forEachProperty } from './validation/validate-shape';
 
 /** Words that make a property name suggest prompt or response content (DESIGN.md §3, engine). */
 export const CONTENT_WORDS: ReadonlySet<string> = new Set([
@@ -34,23 +34,13 @@ export function suggestsContent(name: string): boolean {
  */
 export function checkEngineConfidentiality(value: unknown, path = 'data'): ValidationError[] {
   const found: ValidationError[] = [];
-  const walk = (node: unknown, at: string): void => {
-    if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, joinPath(at, String(index))));
-    } else if (isPlainObject(node)) {
-      for (const [key, child] of Object.entries(node)) {
-        const childPath = joinPath(at, key);
-        if (suggestsContent(key)) {
-          found.push({
-            path: childPath,
-            code: 'confidentiality_violation',
-            message: `${childPath}: engine events must not carry prompt or response content`,
-          });
-        }
-        walk(child, childPath);
-      }
-    }
-  };
-  walk(value, path);
+  forEachProperty(value, path, (key, at) => {
+    if (suggestsContent(key))
+      found.push({
+        path: at,
+        code: 'confidentiality_violation',
+        message: `${at}: engine events must not carry prompt or response content`,
+      });
+  });
   return found;
 }

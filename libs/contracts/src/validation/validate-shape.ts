@@ -108,21 +108,30 @@ const RESERVED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.
 /** Every property, at any depth, named like an Object.prototype member (`constructor`, `toString`). */
 function reservedNames(value: unknown, path: string): ValidationError[] {
   const found: ValidationError[] = [];
-  const walk = (node: unknown, at: string): void => {
-    if (Array.isArray(node)) node.forEach((item, index) => walk(item, joinPath(at, String(index))));
-    else if (isPlainObject(node)) {
-      for (const [key, child] of Object.entries(node)) {
-        const childPath = joinPath(at, key);
-        if (RESERVED.has(key))
-          found.push({
-            path: childPath,
-            code: 'invalid_value',
-            message: `${childPath}: "${key}" is a reserved property name`,
-          });
-        walk(child, childPath);
-      }
-    }
-  };
-  walk(value, path);
+  forEachProperty(value, path, (key, at) => {
+    if (RESERVED.has(key))
+      found.push({
+        path: at,
+        code: 'invalid_value',
+        message: `${at}: "${key}" is a reserved property name`,
+      });
+  });
   return found;
+}
+
+/** Calls `visit` with the name and path of every object property in a JSON value, at any depth. */
+export function forEachProperty(
+  value: unknown,
+  path: string,
+  visit: (key: string, path: string) => void,
+): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => forEachProperty(item, joinPath(path, String(index)), visit));
+  } else if (isPlainObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = joinPath(path, key);
+      visit(key, childPath);
+      forEachProperty(child, childPath, visit);
+    }
+  }
 }
