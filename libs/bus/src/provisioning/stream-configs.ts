@@ -28,6 +28,7 @@ export type ProvisionedStream = Pick<
   | 'max_age'
   | 'duplicate_window'
   | 'discard'
+  | 'allow_direct'
 > &
   Partial<Pick<StreamConfig, 'max_msgs'>>;
 
@@ -47,6 +48,9 @@ function base(
     max_age: nanos(maxAgeMs),
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     discard: DiscardPolicy.Old,
+    // Direct gets (any replica answers reads by sequence or subject): the normalizer's
+    // per-run order check asks RUNLOG_AGENT for the first message on a subject.
+    allow_direct: true,
   };
 }
 
