@@ -1,6 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { DEADLETTER_STREAM, FAMILIES, INGEST_STREAM, streamName } from '@runlog/contracts';
-import { type RunlogConfig, serviceImports } from '@runlog/platform';
+import { Bus } from '@runlog/bus';
+import {
+  DEADLETTER_STREAM,
+  DURABLES,
+  FAMILIES,
+  INGEST_STREAM,
+  streamName,
+} from '@runlog/contracts';
+import { consumerReadiness, type RunlogConfig, serviceImports } from '@runlog/platform';
 import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
 import { IntakeService } from './intake/intake.service';
@@ -13,6 +20,10 @@ export class IngestModule {
       module: IngestModule,
       imports: serviceImports(config, 'ingest', {
         streams: [...FAMILIES.map(streamName), INGEST_STREAM, DEADLETTER_STREAM],
+        readiness: {
+          inject: [Bus],
+          useFactory: (bus: Bus) => [consumerReadiness(bus, INGEST_STREAM, DURABLES.ingest)],
+        },
       }),
       controllers: [EventsController],
       providers: [IntakeService, AsyncIngress],

@@ -43,3 +43,24 @@ export function streamsReadiness(bus: Bus, streams: readonly string[]): Readines
     },
   };
 }
+
+/** A durable's backlog: not yet delivered (`pending`, its lag) and delivered but unacked. */
+export async function consumerBacklog(
+  bus: Bus,
+  stream: string,
+  durable: string,
+): Promise<{ readonly pending: number; readonly inFlight: number }> {
+  const info = await bus.manager.consumers.info(stream, durable);
+  return { pending: info.num_pending, inFlight: info.num_ack_pending };
+}
+
+/**
+ * Ready when the durable consumer exists on its stream (created by the service at start),
+ * with its backlog as details.
+ */
+export function consumerReadiness(bus: Bus, stream: string, durable: string): ReadinessCheck {
+  return {
+    name: `consumer ${durable}`,
+    check: async () => ({ stream, ...(await consumerBacklog(bus, stream, durable)) }),
+  };
+}

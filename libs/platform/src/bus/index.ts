@@ -1,2 +1,7 @@
 export { busOptionsFromConfig } from './bus-config';
-export { natsReadiness, streamsReadiness } from './bus-readiness';
+export {
+  consumerBacklog,
+  consumerReadiness,
+  natsReadiness,
+  streamsReadiness,
+} from './bus-readiness';
