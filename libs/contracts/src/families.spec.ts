@@ -475,7 +475,16 @@ describe('schemas: what the tests above derive, checked by hand', () => {
     expect(optional('trace', 'group_start')).toEqual(['data.op_name']);
     expect(optional('trace', 'op_start')).toEqual([]);
     expect(optional('canonical', 'RunStarted')).toEqual(['data.correlation_id']);
-    expect(optional('agent', 'tool_call_done')).toEqual(['data.result.suspension']);
+    expect(optional('agent', 'tool_call_done')).toEqual([
+      'data.correlation_id',
+      'data.result.suspension',
+    ]);
+    for (const kind of KINDS.agent) {
+      expect([kind, optional('agent', kind)]).toEqual([
+        kind,
+        expect.arrayContaining(['data.correlation_id']),
+      ]);
+    }
   });
 
   it('reaches nested fields: canonical scopes and tool_call_done result', () => {
@@ -679,5 +688,17 @@ describe('field rules, by hand', () => {
     expect(failures(withValue(example('agent', 'text_delta'), ['data', 'thread_id'], ' '))).toEqual(
       [{ path: 'data.thread_id', code: 'blank' }],
     );
+  });
+
+  it('takes a correlation id on every agent kind, fixed payloads included (decisions D16)', () => {
+    for (const kind of KINDS.agent) {
+      const given = withValue(example('agent', kind), ['data', 'correlation_id'], 'corr-1');
+      expect([kind, failures(given)]).toEqual([kind, []]);
+      const blank = withValue(example('agent', kind), ['data', 'correlation_id'], ' ');
+      expect([kind, failures(blank)]).toEqual([
+        kind,
+        [{ path: 'data.correlation_id', code: 'blank' }],
+      ]);
+    }
   });
 });

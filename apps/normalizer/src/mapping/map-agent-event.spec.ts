@@ -78,14 +78,11 @@ describe('mapAgentEvent: the canonical envelope', () => {
     expect(event.sourceseq).toBeUndefined();
   });
 
-  it('carries the correlation id only when the raw event gives a non-blank one', () => {
+  it('carries the correlation id only when the raw event gives one, on any kind', () => {
     const withoutId = map(agentEvent('text_delta')).canonical[0]!.event;
     expect(withoutId.data).not.toHaveProperty('correlation_id');
-    const blank = map(agentEvent('text_delta', { correlation_id: ' ' })).canonical[0]!.event;
-    expect(blank.data).not.toHaveProperty('correlation_id');
-    expect(blank.data.payload).toHaveProperty('correlation_id', ' ');
-    const numeric = map(agentEvent('text_delta', { correlation_id: 7 })).canonical[0]!.event;
-    expect(numeric.data).not.toHaveProperty('correlation_id');
+    const finish = map(agentEvent('run_finish', { correlation_id: 'corr-2' })).canonical[0]!.event;
+    expect(finish.data.correlation_id).toBe('corr-2');
   });
 
   it('carries a nested raw payload as it is, and does not share the top-level object', () => {

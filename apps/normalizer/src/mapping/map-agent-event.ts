@@ -68,7 +68,7 @@ function canonicalEvent(
   id: string,
 ): RunlogEvent<'canonical'> {
   const { thread_id: thread, run_id: run } = raw.data;
-  const correlation = correlationId(raw.data);
+  const correlation = raw.data.correlation_id;
   const data: CanonicalFact = {
     kind: fact.kind,
     fidelity: fact.fidelity,
@@ -92,10 +92,4 @@ function canonicalEvent(
     subject: subjectAttribute([thread, run]),
     data,
   } as RunlogEvent<'canonical'>;
-}
-
-/** The producer's `correlation_id`, when the raw payload gives a non-blank one. */
-function correlationId(data: RunlogEvent<'agent'>['data']): string | undefined {
-  const value = (data as { readonly correlation_id?: unknown }).correlation_id;
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }

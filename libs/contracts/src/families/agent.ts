@@ -27,6 +27,8 @@ export const TOOL_CALL_OUTCOMES = ['succeeded', 'failed', 'suspended'] as const;
 export interface AgentRef {
   readonly thread_id: string;
   readonly run_id: string;
+  /** Carried to the canonical facts of the event (decisions D16). */
+  readonly correlation_id?: string;
 }
 /** Agent kinds whose payload DESIGN.md leaves open keep their extra fields (decisions D5). */
 export type AgentOpen = AgentRef & { readonly [field: string]: unknown };
@@ -63,6 +65,7 @@ export type AgentData = {
 export class AgentRefData {
   @Str() thread_id!: string;
   @Str() run_id!: string;
+  @OptStr() correlation_id?: string;
 }
 export class RunStartData extends AgentRefData {
   @OptStr() parent_run_id?: string;
