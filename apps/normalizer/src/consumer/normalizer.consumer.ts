@@ -4,41 +4,76 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
-import { Bus, type EventContext, type RunningConsumer } from '@runlog/bus';
-import { type DeliveredEvent, DURABLES, encode, liveAgentSubject } from '@runlog/contracts';
+import {
+  Bus,
+  type ConsumerOptions,
+  type EventContext,
+  Outcome,
+  type RunningConsumer,
+} from '@runlog/bus';
+import {
+  type DeliveredEvent,
+  DURABLES,
+  encode,
+  liveAgentSubject,
+  streamName,
+} from '@runlog/contracts';
 import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
 import { type CanonicalOutput, mapAgentEvent } from '../mapping';
 import { RunStateStore } from '../run-state/run-state-store';
+import { NormalizerMetrics } from './normalizer-metrics';
+import { RunOrder } from './run-order';
+
+/** Deliveries of a raw event before it is dead-lettered (waiting for its run's turn uses some). */
+export const NORMALIZER_MAX_DELIVER = 10;
+/** After waiting in place, a message whose run is still blocked comes back this much later. */
+export const ORDER_RETRY_MS = 3_000;
+
+/** Tuning of the normalizer's durable (tests shorten `ackWaitMs`); DESIGN.md fixes the rest. */
+export const NORMALIZER_CONSUMER_OPTIONS = Symbol.for('runlog.normalizer.consumer-options');
+export type NormalizerConsumerOptions = Pick<
+  ConsumerOptions,
+  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
+>;
 
 /**
- * The normalizer's durable consumer on RUNLOG_AGENT (DESIGN.md §3): forwards every raw
- * event to `live.agent.<thread>.<run>`, advances the run's state in KV (compare-and-set,
- * stored before publishing), and publishes the canonical facts the durability mode keeps
- * with msgID `<stream>:<seq>:<index>`, so a redelivery never duplicates. One event at a
- * time keeps each run's order. Invalid raw events are dead-lettered by the bus
- * (`validate: 'full'`); a failed publish is retried.
+ * The normalizer's durable consumer on RUNLOG_AGENT (DESIGN.md §3). For each raw event,
+ * once every earlier event of its run is finished ({@link RunOrder}): forwards it to
+ * `live.agent.<thread>.<run>`, advances the run's state in KV (compare-and-set, stored
+ * before publishing), and publishes the canonical facts the durability mode keeps with
+ * msgID `<stream>:<seq>:<index>`, so a redelivery never duplicates. Invalid raw events are
+ * dead-lettered by the bus (`validate: 'full'`); a failed publish is retried.
  */
 @Injectable()
 export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Normalizer');
+  private readonly stream = streamName('agent');
   private running: RunningConsumer | undefined;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     @Inject(RUNLOG_CONFIG) private readonly config: RunlogConfig,
+    @Inject(NormalizerMetrics) private readonly metrics: NormalizerMetrics,
+    @Optional()
+    @Inject(NORMALIZER_CONSUMER_OPTIONS)
+    private readonly options: NormalizerConsumerOptions = {},
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const store = await RunStateStore.open(this.bus.connection, {
       replicas: this.config.streams.replicas,
     });
+    const order = new RunOrder(this.bus.manager.direct, this.stream);
     this.logger.log(`durability mode: ${this.config.normalizerDurability}`);
     this.running = await this.bus.consume({
+      ...this.options,
       durable: DURABLES.normalizer,
       family: 'agent',
       validate: 'full',
-      handler: { mode: 'event', handle: (event, ctx) => this.handle(store, event, ctx) },
+      maxDeliver: NORMALIZER_MAX_DELIVER,
+      handler: { mode: 'event', handle: (event, ctx) => this.handle(store, order, event, ctx) },
     });
   }
 
@@ -47,6 +82,37 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async handle(
+    store: RunStateStore,
+    order: RunOrder,
+    event: DeliveredEvent<'agent'>,
+    ctx: EventContext,
+  ): Promise<Outcome | void> {
+    const seq = Number(ctx.cursor);
+    if (!ctx.redriven) {
+      const turn = await order.turn(ctx.subject, seq, () => ctx.working());
+      if (turn.blockedBy !== undefined) {
+        const blocked = `${ctx.stream}#${turn.blockedBy}, an earlier event of the same run, is unfinished`;
+        if (ctx.deliveryCount < NORMALIZER_MAX_DELIVER - 1) {
+          order.handBack(seq);
+          this.metrics.orderWait('handed_back');
+          return Outcome.retry(ORDER_RETRY_MS, blocked);
+        }
+        // Better late and out of order than dead-lettered: handle it, and say so.
+        this.metrics.orderWait('overtook');
+        this.logger.warn(`${ctx.stream}#${seq} handled out of order: ${blocked}`);
+      } else if (turn.waited) this.metrics.orderWait('waited');
+    }
+    try {
+      await this.normalize(store, event, ctx);
+    } catch (error) {
+      order.handBack(seq); // the bus retries it; later events of its run wait for it
+      throw error;
+    }
+    order.settle(seq);
+  }
+
+  /** Forwards the raw event live, advances its run's state, and writes its canonical facts. */
+  private async normalize(
     store: RunStateStore,
     event: DeliveredEvent<'agent'>,
     ctx: EventContext,
@@ -68,5 +134,9 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
       throw new Error(
         `${failed.length} canonical event(s) of ${ctx.stream}#${ctx.cursor} not written`,
       );
+    this.metrics.raw(event.kind);
+    results.forEach((result, i) => {
+      if (result.ok && !result.value.duplicate) this.metrics.canonical(canonical[i]!.event.kind);
+    });
   }
 }

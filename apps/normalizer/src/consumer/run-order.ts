@@ -1,0 +1,106 @@
+import { type DirectStreamAPI } from '@nats-io/jetstream';
+
+/** How long a message waits in place for an earlier message of its run before it is handed back. */
+export const ORDER_WAIT_MS = 2_000;
+/** Polling of the stream while waiting: starts fast (a peer is usually a few ms from acking). */
+const POLL_MIN_MS = 2;
+const POLL_MAX_MS = 100;
+/** Sequences remembered per state (settled, handed back): far more than are ever in flight. */
+const MEMORY = 4_096;
+
+/** Whether a message may be handled now, and what held it up. */
+export interface Turn {
+  /** The earlier, unfinished message of the same run it still waits for; absent: it may go. */
+  readonly blockedBy?: number;
+  /** It had to wait for an earlier message (now finished, or still not). */
+  readonly waited: boolean;
+}
+
+/**
+ * Per-run order over a work-queue stream (RUNLOG_AGENT), across retries and replicas.
+ *
+ * A work-queue stream removes a message when it is acked, so the messages of a run that
+ * are still in the stream are exactly the ones nobody has finished. Before a message is
+ * handled, the stream is asked for the first message on the same subject (a direct get,
+ * `next_by_subj`): if that one is earlier, another replica holds it, or it failed and
+ * waits for redelivery, and this message waits its turn. One replica alone does not wait
+ * in the normal case: it handles in stream order and remembers what it acked that the
+ * server may not have removed yet. Two replicas on one durable produce each run's
+ * canonical facts in the same order, from the same run states, as one.
+ */
+export class RunOrder {
+  private readonly settled = new BoundedSet(MEMORY);
+  private readonly handedBack = new BoundedSet(MEMORY);
+
+  constructor(
+    private readonly direct: DirectStreamAPI,
+    private readonly stream: string,
+  ) {}
+
+  /**
+   * Waits until no earlier message of the run (`subject`) is unfinished, at most
+   * {@link ORDER_WAIT_MS}, calling `keepAlive` so the server does not redeliver this one
+   * meanwhile. Does not wait for a message this replica handed back: that one comes back
+   * later, possibly to this very replica, whose worker must not be busy waiting for it.
+   */
+  async turn(subject: string, seq: number, keepAlive: () => void): Promise<Turn> {
+    const deadline = Date.now() + ORDER_WAIT_MS;
+    let pause = POLL_MIN_MS;
+    for (let waited = false; ; waited = true) {
+      const earlier = await this.firstUnfinished(subject, seq);
+      if (earlier === undefined) return { waited };
+      if (this.handedBack.has(earlier) || Date.now() >= deadline) {
+        return { blockedBy: earlier, waited };
+      }
+      keepAlive();
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, POLL_MAX_MS);
+    }
+  }
+
+  /** This replica handled `seq` and is acking it. */
+  settle(seq: number): void {
+    this.handedBack.delete(seq);
+    this.settled.add(seq);
+  }
+
+  /** This replica gave `seq` back to the server (a failure, or waiting for its turn). */
+  handBack(seq: number): void {
+    this.handedBack.add(seq);
+  }
+
+  /** The first message on `subject` before `seq` that nobody finished, if any. */
+  private async firstUnfinished(subject: string, seq: number): Promise<number | undefined> {
+    let from = 1;
+    for (;;) {
+      const first = await this.direct.getMessage(this.stream, { next_by_subj: subject, seq: from });
+      if (!first || first.seq >= seq) return undefined;
+      if (!this.settled.has(first.seq)) return first.seq;
+      from = first.seq + 1; // acked here, not yet removed there
+    }
+  }
+}
+
+/** A set that forgets its oldest members beyond `limit`. */
+class BoundedSet {
+  private readonly members = new Set<number>();
+
+  constructor(private readonly limit: number) {}
+
+  has(value: number): boolean {
+    return this.members.has(value);
+  }
+
+  add(value: number): void {
+    this.members.delete(value);
+    this.members.add(value);
+    if (this.members.size > this.limit) {
+      const oldest = this.members.values().next().value;
+      if (oldest !== undefined) this.members.delete(oldest);
+    }
+  }
+
+  delete(value: number): void {
+    this.members.delete(value);
+  }
+}
