@@ -48,6 +48,36 @@ describe('durable pull consumers', () => {
     expect(info.ack_floor.stream_seq).toBe(Number(published.cursor));
   });
 
+  it('with concurrency N, handles N events at once (each worker wakes for its own message)', async () => {
+    const durable = uniqueName('c');
+    const N = 4;
+    let inFlight = 0;
+    let peak = 0;
+    let release!: () => void;
+    const allIn = new Promise<void>((resolve) => (release = resolve));
+    const done = new Recorder<string>();
+    const consumer = await fx.bus.consume({
+      durable,
+      family: 'trace',
+      concurrency: N,
+      handler: {
+        mode: 'event',
+        handle: async (event) => {
+          peak = Math.max(peak, ++inFlight);
+          if (inFlight === N) release();
+          await allIn; // every handler waits until N of them are running side by side
+          inFlight--;
+          done.push(event.id);
+        },
+      },
+    });
+    // One at a time, so each message finds the workers idle rather than a full queue.
+    for (const event of traceEvents(N)) await fx.bus.publish(event);
+    await done.count(N);
+    await consumer.stop();
+    expect(peak).toBe(N);
+  });
+
   it('dead-letters after max_deliver with the reason and the original, then acks', async () => {
     const durable = uniqueName('c');
     const seen = new Recorder<number>();

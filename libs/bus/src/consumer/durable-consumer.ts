@@ -63,7 +63,8 @@ export class DurableConsumer<F extends Family = Family> {
   private readonly logger: Logger;
   private readonly metrics: BusMetrics;
   private readonly queue: JsMsg[] = [];
-  private wake: (() => void) | undefined;
+  /** Idle workers, each waiting for a message (or for stop()). */
+  private idle: Array<() => void> = [];
   private messages: ConsumerMessages | undefined;
   private workers: Promise<void>[] = [];
   private running = false;
@@ -125,7 +126,7 @@ export class DurableConsumer<F extends Family = Family> {
       callback: (message) => {
         if (!this.running) return this.handBack(message); // arrived after stop()
         this.queue.push(message);
-        this.wake?.();
+        this.idle.shift()?.();
       },
     });
     const concurrency = Math.max(1, this.spec.concurrency ?? 1);
@@ -140,7 +141,7 @@ export class DurableConsumer<F extends Family = Family> {
     if (!this.running) return;
     this.running = false;
     this.messages?.stop();
-    this.wake?.();
+    for (const wake of this.idle.splice(0)) wake();
     // Hand back what was queued only once the server has dropped our pull request:
     // before that, a nak is redelivered straight back into it and sits unacked.
     // Bounded: while NATS is unreachable neither can complete (the naks then fail, and the
@@ -178,7 +179,7 @@ export class DurableConsumer<F extends Family = Family> {
   private async work(): Promise<void> {
     while (this.running) {
       if (this.queue.length === 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        await new Promise<void>((resolve) => this.idle.push(resolve));
         continue;
       }
       const size = this.spec.handler.mode === 'batch' ? this.spec.handler.size : 1;
