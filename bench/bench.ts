@@ -10,6 +10,7 @@ import { Bus } from '../libs/bus/src';
 import { findNatsServerBinary } from '../libs/platform/src/nats-server';
 import { type NatsServerHandle, spawnNatsServer } from '../libs/testing/src/nats-server';
 import { rawConsume, rawPublishAwait, rawPublishPipelined } from './raw';
+import { normalizerConsume } from './normalizer';
 import { buildReport, formatReport, writeReport } from './report';
 import { runlogConsume, runlogPublishAwait, runlogPublishMany } from './runlog';
 import {
@@ -60,6 +61,7 @@ const STEPS: readonly Step[] = [
   (ctx) => rawConsume(ctx, 6, 'callback'),
   (ctx) => runlogConsume(ctx, 7, 'event'),
   (ctx) => runlogConsume(ctx, 8, 'batch'),
+  (ctx) => normalizerConsume(ctx, 9),
 ];
 
 async function main(): Promise<void> {
@@ -92,12 +94,14 @@ async function main(): Promise<void> {
     await rawPublishPipelined({ ...ctx, n: Math.min(n, 2_000) }, 0, 'warm-raw');
     await runlogPublishMany({ ...ctx, n: Math.min(n, 2_000) }, 0, 'warm-runlog');
 
+    // The normalizer's durable and KV bucket have fixed names: only on the bench's own server.
+    const steps = handle ? STEPS : STEPS.slice(0, 8);
     const measurements: Measurement[] = [];
-    for (const [index, step] of STEPS.entries()) {
+    for (const [index, step] of steps.entries()) {
       const row = await step(ctx);
       measurements.push(row);
       process.stderr.write(
-        `[${index + 1}/${STEPS.length}] ${row.name}: ${Math.round(row.rate)} msgs/s\n`,
+        `[${index + 1}/${steps.length}] ${row.name}: ${Math.round(row.rate)} msgs/s\n`,
       );
     }
     await bus.manager.streams.purge(STREAM);

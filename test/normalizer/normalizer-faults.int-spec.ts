@@ -103,11 +103,11 @@ describe('normalizer under faults', () => {
     const interleaved: RunlogEvent<'agent'>[] = scripts[0]!.flatMap((_, i) =>
       scripts.map((script) => script[i]!),
     );
-    // One replica a little slower than the other, as on a busier node: without per-run
+    // One replica slower than the other (20 ms a write, as on a busy node): without per-run
     // order, the fast one would overtake the slow one inside a run.
     const slow = (bus: Bus) =>
       withPublishMany(bus, async (publishMany, events) => {
-        await delay(3);
+        await delay(20);
         return publishMany(events);
       });
     const consumer = { maxAckPending: 8 };

@@ -21,13 +21,15 @@ import {
   streamName,
 } from '@runlog/contracts';
 import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
-import { type CanonicalOutput, mapAgentEvent } from '../mapping';
+import { type CanonicalOutput, mapAgentEvent, type RunState, touchesRunState } from '../mapping';
 import { RunStateStore } from '../run-state/run-state-store';
 import { NormalizerMetrics } from './normalizer-metrics';
 import { RunOrder } from './run-order';
 
 /** Deliveries of a raw event before it is dead-lettered (waiting for its run's turn uses some). */
 export const NORMALIZER_MAX_DELIVER = 10;
+/** Events handled at once per replica: different runs side by side, each run in order. */
+export const NORMALIZER_CONCURRENCY = 32;
 /** After waiting in place, a message whose run is still blocked comes back this much later. */
 export const ORDER_RETRY_MS = 3_000;
 
@@ -73,6 +75,7 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
       family: 'agent',
       validate: 'full',
       maxDeliver: NORMALIZER_MAX_DELIVER,
+      concurrency: NORMALIZER_CONCURRENCY,
       handler: { mode: 'event', handle: (event, ctx) => this.handle(store, order, event, ctx) },
     });
   }
@@ -81,34 +84,44 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
     await this.running?.stop();
   }
 
-  private async handle(
+  private handle(
+    store: RunStateStore,
+    order: RunOrder,
+    event: DeliveredEvent<'agent'>,
+    ctx: EventContext,
+  ): Promise<Outcome | void> {
+    // A re-driven dead letter is no longer in the stream: it has no turn to wait for.
+    if (ctx.redriven) return this.normalize(store, event, ctx);
+    return order.serially(ctx.subject, () => this.inTurn(store, order, event, ctx));
+  }
+
+  /** Handles the event once every earlier event of its run is written ({@link RunOrder}). */
+  private async inTurn(
     store: RunStateStore,
     order: RunOrder,
     event: DeliveredEvent<'agent'>,
     ctx: EventContext,
   ): Promise<Outcome | void> {
     const seq = Number(ctx.cursor);
-    if (!ctx.redriven) {
-      const turn = await order.turn(ctx.subject, seq, () => ctx.working());
-      if (turn.blockedBy !== undefined) {
-        const blocked = `${ctx.stream}#${turn.blockedBy}, an earlier event of the same run, is unfinished`;
-        if (ctx.deliveryCount < NORMALIZER_MAX_DELIVER - 1) {
-          order.handBack(seq);
-          this.metrics.orderWait('handed_back');
-          return Outcome.retry(ORDER_RETRY_MS, blocked);
-        }
-        // Better late and out of order than dead-lettered: handle it, and say so.
-        this.metrics.orderWait('overtook');
-        this.logger.warn(`${ctx.stream}#${seq} handled out of order: ${blocked}`);
-      } else if (turn.waited) this.metrics.orderWait('waited');
-    }
+    const turn = await order.turn(ctx.subject, seq, () => ctx.working());
+    if (turn.blockedBy !== undefined) {
+      const blocked = `${ctx.stream}#${turn.blockedBy}, an earlier event of the same run, is unfinished`;
+      if (ctx.deliveryCount < NORMALIZER_MAX_DELIVER - 1) {
+        order.handBack(seq);
+        this.metrics.orderWait('handed_back');
+        return Outcome.retry(ORDER_RETRY_MS, blocked);
+      }
+      // Better late and out of order than dead-lettered: handle it, and say so.
+      this.metrics.orderWait('overtook');
+      this.logger.warn(`${ctx.stream}#${seq} handled out of order: ${blocked}`);
+    } else if (turn.waited) this.metrics.orderWait('waited');
     try {
       await this.normalize(store, event, ctx);
     } catch (error) {
       order.handBack(seq); // the bus retries it; later events of its run wait for it
       throw error;
     }
-    order.settle(seq);
+    order.settle(ctx.subject, seq);
   }
 
   /** Forwards the raw event live, advances its run's state, and writes its canonical facts. */
@@ -119,15 +132,17 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
   ): Promise<void> {
     const { thread_id: thread, run_id: run } = event.data;
     this.bus.connection.publish(liveAgentSubject(thread, run), JSON.stringify(encode(event)));
-    const canonical = await store.apply<readonly CanonicalOutput[]>(thread, run, (state) => {
-      const mapped = mapAgentEvent({
-        event,
-        state,
-        mode: this.config.normalizerDurability,
-        stream: ctx.stream,
-      });
-      return { state: mapped.state, changed: mapped.stateChanged, result: mapped.canonical };
-    });
+    const mode = this.config.normalizerDurability;
+    const map = (state: RunState | undefined) =>
+      mapAgentEvent({ event, state, mode, stream: ctx.stream });
+    // Only starts and finishes read or move run state: the rest skip the KV round trips.
+    const canonical = touchesRunState(event.kind)
+      ? await store.apply<readonly CanonicalOutput[]>(thread, run, (state) => {
+          const mapped = map(state);
+          return { state: mapped.state, changed: mapped.stateChanged, result: mapped.canonical };
+        })
+      : map(undefined).canonical;
+    if (canonical.length === 0) return this.metrics.raw(event.kind);
     const results = await this.bus.publishMany(canonical.map((item) => item.event));
     const failed = results.filter((result) => !result.ok);
     if (failed.length > 0)

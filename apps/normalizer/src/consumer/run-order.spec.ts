@@ -33,9 +33,17 @@ describe('RunOrder', () => {
   it('skips what this replica settled but the server has not removed yet', async () => {
     const stream = streamOf(new Map([['s', [5, 9]]]));
     const order = new RunOrder(stream, 'RUNLOG_AGENT');
-    order.settle(5);
+    order.settle('s', 5);
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ waited: false });
-    expect(stream.asked).toBe(2);
+    expect(stream.asked).toBe(1); // read from #6 on: one request
+  });
+
+  it('still waits for an earlier message a peer holds between two it settled', async () => {
+    const stored = new Map([['s', [5, 7, 9]]]);
+    const order = new RunOrder(streamOf(stored), 'RUNLOG_AGENT');
+    order.settle('s', 5);
+    const turn = order.turn('s', 9, () => stored.set('s', [9]));
+    await expect(turn).resolves.toEqual({ waited: true });
   });
 
   it('does not wait for a message this replica handed back: it is blocked at once', async () => {
@@ -60,7 +68,7 @@ describe('RunOrder', () => {
     const stored = new Map([['s', [5, 9]]]);
     const order = new RunOrder(streamOf(stored), 'RUNLOG_AGENT');
     order.handBack(5);
-    order.settle(5);
+    order.settle('s', 5);
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ waited: false });
   });
 });

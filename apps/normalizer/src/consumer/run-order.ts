@@ -31,6 +31,13 @@ export interface Turn {
 export class RunOrder {
   private readonly settled = new BoundedSet(MEMORY);
   private readonly handedBack = new BoundedSet(MEMORY);
+  /**
+   * Per subject, the last sequence this replica settled: it went in its turn, so nothing
+   * before it is left to wait for, and the next check reads the stream from just after it.
+   */
+  private readonly lastSettled = new Map<string, number>();
+  /** Per subject, the end of this replica's chain of work on it. */
+  private readonly local = new Map<string, Promise<void>>();
 
   constructor(
     private readonly direct: DirectStreamAPI,
@@ -58,10 +65,38 @@ export class RunOrder {
     }
   }
 
-  /** This replica handled `seq` and is acking it. */
-  settle(seq: number): void {
+  /**
+   * Runs `work` once every earlier call for the same run (`subject`) on this replica has
+   * settled, so concurrent workers handle different runs side by side and one run in
+   * arrival order. Call it synchronously on arrival: the chain is the arrival order.
+   */
+  async serially<T>(subject: string, work: () => Promise<T>): Promise<T> {
+    const before = this.local.get(subject) ?? Promise.resolve();
+    const run = before.then(work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.local.set(subject, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.local.get(subject) === tail) this.local.delete(subject);
+    }
+  }
+
+  /** This replica handled `seq` of `subject` and is acking it. */
+  settle(subject: string, seq: number): void {
     this.handedBack.delete(seq);
     this.settled.add(seq);
+    if (seq > (this.lastSettled.get(subject) ?? 0)) {
+      this.lastSettled.delete(subject); // re-inserted last: the map forgets the oldest runs
+      this.lastSettled.set(subject, seq);
+      if (this.lastSettled.size > MEMORY) {
+        const oldest = this.lastSettled.keys().next().value;
+        if (oldest !== undefined) this.lastSettled.delete(oldest);
+      }
+    }
   }
 
   /** This replica gave `seq` back to the server (a failure, or waiting for its turn). */
@@ -71,7 +106,7 @@ export class RunOrder {
 
   /** The first message on `subject` before `seq` that nobody finished, if any. */
   private async firstUnfinished(subject: string, seq: number): Promise<number | undefined> {
-    let from = 1;
+    let from = (this.lastSettled.get(subject) ?? 0) + 1;
     for (;;) {
       const first = await this.direct.getMessage(this.stream, { next_by_subj: subject, seq: from });
       if (!first || first.seq >= seq) return undefined;

@@ -7,6 +7,6 @@ export {
   type AgentMapping,
   type CanonicalOutput,
 } from './map-agent-event';
-export { NEW_RUN, startRun, finishRun, type RunState } from './run-state';
+export { NEW_RUN, startRun, finishRun, touchesRunState, type RunState } from './run-state';
 export { DURABILITY_MODES, persists, type DurabilityMode } from './durability';
 export { FIXED_FACTS, FINISH_KINDS, type Fact } from './agent-facts';

@@ -5,6 +5,7 @@ import type { DurabilityMode as ConfiguredMode } from '@runlog/platform';
 import { agentEvent, PERMISSION_SUSPENSION, roundTrip, toolCallDone } from './agent-event.fixture';
 import { DURABILITY_MODES, type DurabilityMode, persists } from './durability';
 import { CANONICAL_VISIBILITY, mapAgentEvent, NORMALIZER_SOURCE } from './map-agent-event';
+import { touchesRunState } from './run-state';
 
 // The mapper's modes are the configuration's modes, no more and no less.
 const sameModes: [ConfiguredMode, DurabilityMode] extends [DurabilityMode, ConfiguredMode]
@@ -186,5 +187,39 @@ describe('mapAgentEvent: purity', () => {
   it('reports whether the state changed', () => {
     expect(map(agentEvent('text_delta')).stateChanged).toBe(false);
     expect(map(agentEvent('run_start')).stateChanged).toBe(true);
+  });
+});
+
+describe('mapAgentEvent: which kinds depend on run state', () => {
+  const states = [
+    undefined,
+    { started: true, suspended: false, finished: false, startedBy: 'RUNLOG_AGENT:1' },
+    { started: true, suspended: true, finished: false, suspendedBy: 'RUNLOG_AGENT:2' },
+    { started: true, suspended: false, finished: true, finishedBy: 'RUNLOG_AGENT:3' },
+  ];
+
+  it.each(KINDS.agent.filter((kind) => !touchesRunState(kind)))(
+    '%s maps to the same facts in every state, and leaves the state alone (the consumer skips KV)',
+    (kind) => {
+      const event =
+        kind === 'tool_call_done'
+          ? toolCallDone('suspended', PERMISSION_SUSPENSION)
+          : agentEvent(kind);
+      const baseline = mapAgentEvent({ event, state: undefined, mode: 'full_fidelity' });
+      for (const state of states) {
+        const mapped = mapAgentEvent({ event, state, mode: 'full_fidelity' });
+        expect(mapped.canonical).toEqual(baseline.canonical);
+        expect(mapped.stateChanged).toBe(false);
+      }
+    },
+  );
+
+  it.each(['run_start', 'run_finish'] as const)('%s depends on run state', (kind) => {
+    expect(touchesRunState(kind)).toBe(true);
+    const event = agentEvent(kind, kind === 'run_finish' ? { termination: 'natural_end' } : {});
+    const kinds = states.map((state) =>
+      mapAgentEvent({ event, state, mode: 'full_fidelity' }).canonical.map((c) => c.event.kind),
+    );
+    expect(new Set(kinds.map((k) => k.join())).size).toBeGreaterThan(1);
   });
 });

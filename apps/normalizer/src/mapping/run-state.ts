@@ -20,6 +20,11 @@ export interface RunState {
   readonly finishedBy?: string;
 }
 
+/** Whether an agent kind reads or moves run state (the others map the same in any state). */
+export function touchesRunState(kind: string): boolean {
+  return kind === 'run_start' || kind === 'run_finish';
+}
+
 /** The state of a run the normalizer has never seen. */
 export const NEW_RUN: RunState = Object.freeze({
   started: false,
