@@ -1,13 +1,6 @@
+import { type Backlog, backlogGauge } from '@runlog/platform';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type DurabilityMode, DURABILITY_MODES } from '../mapping';
-
-/** What the consumer's backlog looks like (JetStream consumer info). */
-export interface ConsumerBacklog {
-  /** Messages in the stream not yet delivered to any replica: the lag. */
-  readonly pending: number;
-  /** Messages delivered and not yet acked. */
-  readonly inFlight: number;
-}
 
 /** What happened to a message that found an earlier message of its run unfinished. */
 export type OrderWait = 'waited' | 'handed_back' | 'overtook';
@@ -22,7 +15,7 @@ export class NormalizerMetrics {
   private readonly canonicalTotal: Counter<'kind'>;
   private readonly orderWaits: Counter<'outcome'>;
 
-  constructor(registry: Registry, mode: DurabilityMode, backlog: () => Promise<ConsumerBacklog>) {
+  constructor(registry: Registry, mode: DurabilityMode, backlog: () => Promise<Backlog>) {
     const registers = [registry];
     this.rawTotal = new Counter({
       name: 'runlog_normalizer_raw_events_total',
@@ -50,19 +43,12 @@ export class NormalizerMetrics {
     });
     for (const each of DURABILITY_MODES) modeGauge.set({ mode: each }, each === mode ? 1 : 0);
 
-    new Gauge({
-      name: 'runlog_normalizer_lag_messages',
-      help: 'The normalizer durable on RUNLOG_AGENT: raw events not yet delivered (state="pending", the lag) and delivered but not yet acked (state="in_flight")',
-      labelNames: ['state'],
-      registers,
-      async collect() {
-        // A scrape while NATS is away leaves the last values rather than failing /metrics.
-        const value = await backlog().catch(() => undefined);
-        if (!value) return;
-        this.set({ state: 'pending' }, value.pending);
-        this.set({ state: 'in_flight' }, value.inFlight);
-      },
-    });
+    backlogGauge(
+      registry,
+      'runlog_normalizer_lag_messages',
+      'The normalizer durable on RUNLOG_AGENT: raw events not yet delivered (state="pending", the lag) and delivered but not yet acked (state="in_flight")',
+      [{ labels: {}, read: backlog }],
+    );
   }
 
   raw(kind: string): void {

@@ -1,5 +1,6 @@
 import { type Bus } from '@runlog/bus';
 import { type ReadinessCheck } from '../health/readiness';
+import { type Backlog } from '../metrics/backlog-gauge';
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -45,11 +46,7 @@ export function streamsReadiness(bus: Bus, streams: readonly string[]): Readines
 }
 
 /** A durable's backlog: not yet delivered (`pending`, its lag) and delivered but unacked. */
-export async function consumerBacklog(
-  bus: Bus,
-  stream: string,
-  durable: string,
-): Promise<{ readonly pending: number; readonly inFlight: number }> {
+export async function consumerBacklog(bus: Bus, stream: string, durable: string): Promise<Backlog> {
   const info = await bus.manager.consumers.info(stream, durable);
   return { pending: info.num_pending, inFlight: info.num_ack_pending };
 }
