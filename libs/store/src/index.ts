@@ -1,7 +1,8 @@
 /**
  * The SQL store of runlog's projections: PostgreSQL through Kysely when `DATABASE_URL`
  * is set, PGlite (Postgres in WebAssembly, same SQL) otherwise; versioned migrations per
- * service schema.
+ * service schema; a NestJS module that opens, migrates and closes it.
  */
-export { openStore, storeTarget, type Store, type StoreTarget } from './store';
+export { openStore, storeReadiness, storeTarget, type Store, type StoreTarget } from './store';
 export { migrateToLatest } from './migrations';
+export { STORE, StoreModule, type StoreModuleOptions } from './store.module';

@@ -49,3 +49,17 @@ export async function openStore<DB>(target: StoreTarget): Promise<Store<DB>> {
     close: () => db.destroy(),
   };
 }
+
+/** A readiness check (the platform's `ReadinessCheck` shape): ready when the store answers. */
+export function storeReadiness(store: Store<unknown>): {
+  readonly name: string;
+  check(): Promise<Record<string, unknown>>;
+} {
+  return {
+    name: 'store',
+    check: async () => {
+      await store.ping();
+      return { kind: store.kind };
+    },
+  };
+}
