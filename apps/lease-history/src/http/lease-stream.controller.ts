@@ -1,0 +1,124 @@
+import {
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Logger,
+  type OnModuleDestroy,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Bus } from '@runlog/bus';
+import { type FastifyReply } from 'fastify';
+import { type HistoryEvent } from '../query/lease-query.service';
+import { ERROR_SCHEMA, HISTORY_EVENT_SCHEMA } from './openapi';
+import { parseCursor, parseText, type QueryValue } from './query-params';
+import { SseWriter } from './sse';
+
+/** A comment line this often keeps idle streams open through proxies (issue 6: 15 s). */
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /v1/lease-history/stream` (DESIGN.md §4): Server-Sent Events of lease events, the
+ * replay from a cursor first, then live, through the bus's ordered consumer, so there is
+ * no gap or duplicate between the two. Each frame is `id: <cursor>`, `event: <kind>`,
+ * `data: <history event>`; a `caught_up` frame marks the end of the replay. A reconnecting
+ * client sends `Last-Event-ID` and resumes after it.
+ */
+@ApiTags('lease-history')
+@Controller('v1/lease-history')
+export class LeaseStreamController implements OnModuleDestroy {
+  private readonly logger = new Logger('LeaseStream');
+  private readonly open = new Set<AbortController>();
+
+  constructor(@Inject(Bus) private readonly bus: Bus) {}
+
+  @Get('stream')
+  @ApiOperation({ summary: 'Lease events as Server-Sent Events: replay from a cursor, then live' })
+  @ApiProduces('text/event-stream')
+  @ApiQuery({ name: 'after', required: false, description: 'Cursor: start after it' })
+  @ApiQuery({ name: 'execution_id', required: false, description: 'Only this execution' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume after this cursor (wins over `after`)',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'An endless `text/event-stream`; each `data` is a history event',
+    content: { 'text/event-stream': { schema: HISTORY_EVENT_SCHEMA } },
+  })
+  @ApiResponse({ status: 400, description: 'A bad parameter', schema: ERROR_SCHEMA })
+  async stream(
+    @Res() reply: FastifyReply,
+    @Query('after') after: QueryValue,
+    @Query('execution_id') executionId: QueryValue,
+    @Headers('last-event-id') lastEventId: QueryValue,
+  ): Promise<void> {
+    const resumeAt =
+      lastEventId !== undefined && lastEventId !== ''
+        ? parseCursor('Last-Event-ID', lastEventId)
+        : parseCursor('after', after);
+    const execution = parseText('execution_id', executionId);
+
+    const abort = new AbortController();
+    this.open.add(abort);
+    reply.hijack();
+    reply.raw.once('close', () => abort.abort()); // the client went away (or we ended)
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const sse = new SseWriter(reply.raw, HEARTBEAT_MS, abort.signal);
+    try {
+      const items = this.bus.subscribe('lease_history', {
+        after: String(resumeAt),
+        ...(execution === undefined ? {} : { key: execution }),
+        signal: abort.signal,
+      });
+      for await (const item of items) {
+        if (item.type === 'event') {
+          const { event } = item;
+          const data: HistoryEvent = {
+            cursor: event.cursor,
+            kind: event.kind,
+            id: event.id,
+            time: event.time,
+            data: event.data,
+          };
+          await sse.send({ id: event.cursor, event: event.kind, data: JSON.stringify(data) });
+        } else if (item.type === 'caught_up') {
+          await sse.send({ event: 'caught_up', data: JSON.stringify({ cursor: item.cursor }) });
+        } else {
+          // Never skipped in silence: the client sees it, and resumes past it.
+          const data = JSON.stringify({ cursor: item.cursor, errors: item.errors });
+          await sse.send({ id: item.cursor, event: 'undecodable', data });
+        }
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`lease stream ended: ${message}`);
+        await sse.send({ event: 'error', data: JSON.stringify({ message }) });
+      }
+    } finally {
+      this.open.delete(abort);
+      sse.end();
+    }
+  }
+
+  /** Ends every open stream at shutdown, so the HTTP server can close. */
+  onModuleDestroy(): void {
+    for (const abort of this.open) abort.abort();
+  }
+}

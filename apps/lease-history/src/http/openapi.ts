@@ -1,0 +1,116 @@
+// JSON Schemas of lease-history's answers (DESIGN.md §4) for the OpenAPI document.
+// Documentation only: nothing here validates or shapes a response.
+import { type SchemaObject } from '@nestjs/swagger';
+import { type LeaseStateName } from '../projection/lease-state';
+
+export const LEASE_STATES: readonly LeaseStateName[] = ['held', 'expired', 'revoked'];
+
+const nullableString: SchemaObject = { type: 'string', nullable: true };
+const cursor: SchemaObject = {
+  type: 'string',
+  pattern: '^[0-9]+$',
+  description: 'A stream sequence',
+};
+
+export const ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', example: 'invalid_parameter' },
+        message: { type: 'string' },
+        details: { type: 'array', items: { type: 'object' } },
+      },
+    },
+  },
+};
+
+export const LEASE_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    execution_id: { type: 'string' },
+    state: { type: 'string', enum: [...LEASE_STATES] },
+    owner: nullableString,
+    lease_id: nullableString,
+    acquired_at: { ...nullableString, format: 'date-time' },
+    renewed_at: { ...nullableString, format: 'date-time' },
+    renewals: { type: 'integer', minimum: 0 },
+    outcome: {
+      nullable: true,
+      description:
+        '`success`, `failure`, `cancelled`, or `{other: "<raw>"}`; null before completion',
+      oneOf: [{ type: 'string' }, { type: 'object', properties: { other: { type: 'string' } } }],
+    },
+    cursor: { ...cursor, description: 'The last applied lease event' },
+    anomalies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          cursor,
+          code: {
+            type: 'string',
+            enum: [
+              'renewal_of_expired',
+              'renewal_of_revoked',
+              'renewal_by_other_owner',
+              'renewal_without_lease',
+              'event_after_completion',
+            ],
+          },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+/** One history event; also the `data` of each SSE frame. */
+export const HISTORY_EVENT_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    cursor,
+    kind: { type: 'string', enum: ['acquired', 'renewed', 'expired', 'reclaimed', 'revoked'] },
+    id: { type: 'string' },
+    time: { type: 'string', format: 'date-time' },
+    data: { type: 'object', additionalProperties: true },
+  },
+};
+
+export const HISTORY_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    execution_id: { type: 'string' },
+    events: { type: 'array', items: HISTORY_EVENT_SCHEMA },
+    next_after: { ...nullableString, description: 'Pass as `after` for the next page' },
+  },
+};
+
+export const LEASES_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    leases: { type: 'array', items: LEASE_SCHEMA },
+    next_after: { ...nullableString, description: 'Pass as `after` for the next page' },
+  },
+};
+
+export const GAPS_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    gaps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          consumer: { type: 'string' },
+          family: { type: 'string' },
+          from_cursor: cursor,
+          to_cursor: cursor,
+          missing: { type: 'integer' },
+          recorded_at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+};

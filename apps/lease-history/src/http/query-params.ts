@@ -1,0 +1,53 @@
+import { ApiError } from '@runlog/platform';
+
+/** Page size when `limit` is absent, and the largest one allowed. */
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1_000;
+
+/** A query parameter as Fastify hands it over: absent, once, or repeated. */
+export type QueryValue = string | string[] | undefined;
+
+function invalid(parameter: string, value: unknown, message: string): ApiError {
+  return new ApiError('invalid_parameter', `${parameter}: ${message}`, [
+    { path: parameter, code: 'invalid_value', message, value },
+  ]);
+}
+
+/** The one value of a parameter given at most once; blank counts as absent. */
+function single(parameter: string, value: QueryValue): string | undefined {
+  if (Array.isArray(value)) throw invalid(parameter, value, 'must be given at most once');
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** `limit`: an integer from 1 to {@link MAX_LIMIT}, default {@link DEFAULT_LIMIT}. */
+export function parseLimit(value: QueryValue): number {
+  const raw = single('limit', value);
+  if (raw === undefined) return DEFAULT_LIMIT;
+  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT))
+    throw invalid('limit', raw, `must be an integer from 1 to ${MAX_LIMIT}`);
+  return limit;
+}
+
+/** A cursor (`after`, `Last-Event-ID`): a stream sequence, 0 (the default) for the start. */
+export function parseCursor(parameter: string, value: QueryValue): number {
+  const raw = single(parameter, value);
+  if (raw === undefined) return 0;
+  const cursor = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(cursor))
+    throw invalid(parameter, raw, 'must be a cursor (a non-negative integer)');
+  return cursor;
+}
+
+/** An optional text parameter (an id, an owner); when `allowed` is given, one of those. */
+export function parseText<T extends string>(
+  parameter: string,
+  value: QueryValue,
+  allowed?: readonly T[],
+): T | undefined {
+  const raw = single(parameter, value);
+  if (raw === undefined || !allowed) return raw as T | undefined;
+  if (!allowed.includes(raw as T))
+    throw invalid(parameter, raw, `must be one of ${allowed.join(', ')}`);
+  return raw as T;
+}

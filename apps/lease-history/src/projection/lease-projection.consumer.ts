@@ -1,0 +1,75 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
+import { Bus, type ConsumerOptions, type RunningConsumer } from '@runlog/bus';
+import { DURABLES } from '@runlog/contracts';
+import { STORE, type Store } from '@runlog/store';
+import { type LeaseHistoryDb } from '../store/lease-history.schema';
+import { LeaseMetrics } from './lease-metrics';
+import { LeaseProjection, type ProjectedEvent, type ProjectedFamily } from './lease-projection';
+
+/** Events per transaction: large enough to amortize the commit, small enough to retry. */
+export const BATCH_SIZE = 200;
+
+/** Tuning of the projection's durables (tests make batches small); DESIGN.md fixes the rest. */
+export const LEASE_PROJECTION_OPTIONS = Symbol.for('runlog.lease-history.projection-options');
+export interface LeaseProjectionOptions extends Pick<
+  ConsumerOptions,
+  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
+> {
+  readonly batchSize?: number;
+}
+
+/**
+ * The projection's durable consumers (`lease-history` on RUNLOG_LEASE_HISTORY and on
+ * RUNLOG_COMPLETION): each batch in one transaction, then acked. A failed batch is
+ * retried with backoff and dead-lettered after max_deliver; gaps are stored.
+ */
+@Injectable()
+export class LeaseProjectionConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly running: RunningConsumer[] = [];
+  private readonly projection: LeaseProjection;
+
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(STORE) store: Store<LeaseHistoryDb>,
+    @Inject(LeaseMetrics) private readonly metrics: LeaseMetrics,
+    @Optional()
+    @Inject(LEASE_PROJECTION_OPTIONS)
+    private readonly options: LeaseProjectionOptions = {},
+  ) {
+    this.projection = new LeaseProjection(store.db);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const family of ['lease_history', 'completion'] as const) {
+      this.running.push(await this.consume(family));
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.running.splice(0).map((running) => running.stop()));
+  }
+
+  private consume(family: ProjectedFamily): Promise<RunningConsumer> {
+    const { batchSize = BATCH_SIZE, ...tuning } = this.options;
+    return this.bus.consume({
+      ...tuning,
+      durable: DURABLES.leaseHistory,
+      family,
+      onGap: (gap) => this.projection.recordGap(gap),
+      handler: {
+        mode: 'batch',
+        size: batchSize,
+        handle: async (events: readonly ProjectedEvent[], ctx) => {
+          const result = await this.projection.apply(events, ctx.stream);
+          this.metrics.batch(family, result.applied, result.newAnomalies);
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,135 @@
+import { type Gap } from '@runlog/bus';
+import { type Completed, type DeliveredEvent, streamName } from '@runlog/contracts';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { type LeaseHistoryDb } from '../store/lease-history.schema';
+import {
+  type Anomaly,
+  type CompletionRow,
+  type LeaseEventRow,
+  leaseView,
+  type LeaseView,
+} from './lease-state';
+
+/** The families lease-history projects. */
+export type ProjectedFamily = 'lease_history' | 'completion';
+export type ProjectedEvent = DeliveredEvent<'lease_history'> | DeliveredEvent<'completion'>;
+
+/** What one batch changed: the executions whose view moved, and anomalies seen for the first time. */
+export interface BatchResult {
+  readonly applied: number;
+  readonly views: readonly LeaseView[];
+  readonly newAnomalies: readonly Anomaly[];
+}
+
+const LEASE_STREAM = streamName('lease_history');
+
+/**
+ * Projects lease_history and completion events into SQL (DESIGN.md §5): each batch in one
+ * transaction, history rows keyed by (stream, sequence) with ON CONFLICT DO NOTHING, and
+ * each touched execution's view recomputed from all its stored events under a
+ * per-execution lock. So a redelivered, reordered or concurrently applied batch (two
+ * replicas on one durable) leaves exactly the view of the events in cursor order.
+ */
+export class LeaseProjection {
+  constructor(private readonly db: Kysely<LeaseHistoryDb>) {}
+
+  async apply(events: readonly ProjectedEvent[], stream: string): Promise<BatchResult> {
+    if (events.length === 0) return { applied: 0, views: [], newAnomalies: [] };
+    const ids = [...new Set(events.map((event) => event.data.execution_id))].sort();
+    return this.db.transaction().execute(async (trx) => {
+      // Sorted, so two replicas locking overlapping executions never deadlock.
+      for (const id of ids) await sql`select pg_advisory_xact_lock(hashtext(${id}))`.execute(trx);
+      await trx
+        .insertInto('lease_history.events')
+        .values(
+          events.map((event) => ({
+            stream,
+            seq: Number(event.cursor),
+            execution_id: event.data.execution_id,
+            family: event.family,
+            kind: event.kind,
+            id: event.id,
+            time: event.time,
+            data: JSON.stringify(event.data),
+          })),
+        )
+        .onConflict((conflict) => conflict.columns(['stream', 'seq']).doNothing())
+        .execute();
+      const views = await recompute(trx, ids);
+      return { applied: events.length, ...views };
+    });
+  }
+
+  /** Stores a gap the bus saw (once per consumer, family and start). */
+  async recordGap(gap: Gap): Promise<void> {
+    await this.db
+      .insertInto('lease_history.gaps')
+      .values({
+        consumer: gap.consumer,
+        family: gap.family,
+        from_cursor: Number(gap.from_cursor),
+        to_cursor: Number(gap.to_cursor),
+        missing: gap.missing,
+      })
+      .onConflict((conflict) => conflict.columns(['consumer', 'family', 'from_cursor']).doNothing())
+      .execute();
+  }
+}
+
+/** Recomputes and stores the views of `ids` from every stored event of theirs. */
+async function recompute(
+  trx: Transaction<LeaseHistoryDb>,
+  ids: readonly string[],
+): Promise<Omit<BatchResult, 'applied'>> {
+  const rows = await trx
+    .selectFrom('lease_history.events')
+    .select(['execution_id', 'stream', 'seq', 'kind', 'data'])
+    .where('execution_id', 'in', ids)
+    .execute();
+  const before = await trx
+    .selectFrom('lease_history.leases')
+    .select(['execution_id', 'anomalies'])
+    .where('execution_id', 'in', ids)
+    .execute();
+  const known = new Set(
+    before.flatMap((row) =>
+      (row.anomalies as Anomaly[]).map((a) => `${row.execution_id} ${a.cursor} ${a.code}`),
+    ),
+  );
+  const views: LeaseView[] = [];
+  const newAnomalies: Anomaly[] = [];
+  for (const id of ids) {
+    const own = rows.filter((row) => row.execution_id === id);
+    const leaseRows = own
+      .filter((row) => row.stream === LEASE_STREAM)
+      .map((row): LeaseEventRow => ({
+        seq: Number(row.seq),
+        kind: row.kind as LeaseEventRow['kind'],
+        data: row.data,
+      }));
+    const completions = own
+      .filter((row) => row.stream !== LEASE_STREAM)
+      .map((row): CompletionRow => ({ seq: Number(row.seq), data: row.data as Completed }));
+    const view = leaseView(id, leaseRows, completions);
+    if (!view) continue;
+    views.push(view);
+    newAnomalies.push(...view.anomalies.filter((a) => !known.has(`${id} ${a.cursor} ${a.code}`)));
+    const row = {
+      state: view.state,
+      owner: view.owner,
+      lease_id: view.lease_id,
+      acquired_at: view.acquired_at,
+      renewed_at: view.renewed_at,
+      renewals: view.renewals,
+      outcome: JSON.stringify(view.outcome),
+      cursor: Number(view.cursor),
+      anomalies: JSON.stringify(view.anomalies),
+    };
+    await trx
+      .insertInto('lease_history.leases')
+      .values({ execution_id: id, ...row })
+      .onConflict((conflict) => conflict.column('execution_id').doUpdateSet(row))
+      .execute();
+  }
+  return { views, newAnomalies };
+}

@@ -1,0 +1,151 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { streamName } from '@runlog/contracts';
+import { STORE, type Store } from '@runlog/store';
+import { type Selectable } from 'kysely';
+import { type Anomaly, type LeaseStateName, type LeaseView } from '../projection/lease-state';
+import { type LeaseHistoryDb, type LeasesTable } from '../store/lease-history.schema';
+
+const LEASE_STREAM = streamName('lease_history');
+
+/** One event of an execution's lease history (DESIGN.md §4), also each SSE `data`. */
+export interface HistoryEvent {
+  readonly cursor: string;
+  readonly kind: string;
+  readonly id: string;
+  readonly time: string;
+  readonly data: unknown;
+}
+
+export interface HistoryPage {
+  readonly execution_id: string;
+  readonly events: readonly HistoryEvent[];
+  readonly next_after: string | null;
+}
+
+export interface LeasesPage {
+  readonly leases: readonly LeaseView[];
+  readonly next_after: string | null;
+}
+
+export interface LeaseFilter {
+  readonly state?: LeaseStateName;
+  readonly owner?: string;
+  /** The last execution id of the previous page. */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+export interface StoredGap {
+  readonly consumer: string;
+  readonly family: string;
+  readonly from_cursor: string;
+  readonly to_cursor: string;
+  readonly missing: number;
+  readonly recorded_at: string;
+}
+
+/** The reads behind lease-history's HTTP API: plain SQL over the projection's tables. */
+@Injectable()
+export class LeaseQueryService {
+  constructor(@Inject(STORE) private readonly store: Store<LeaseHistoryDb>) {}
+
+  /** The current lease of an execution; `undefined` when no lease event was seen for it. */
+  async lease(executionId: string): Promise<LeaseView | undefined> {
+    const row = await this.store.db
+      .selectFrom('lease_history.leases')
+      .selectAll()
+      .where('execution_id', '=', executionId)
+      .executeTakeFirst();
+    return row && leaseOf(row);
+  }
+
+  /** Lease events after a cursor, in cursor order; `undefined` for an unknown execution. */
+  async history(
+    executionId: string,
+    after: number,
+    limit: number,
+  ): Promise<HistoryPage | undefined> {
+    const rows = await this.store.db
+      .selectFrom('lease_history.events')
+      .select(['seq', 'kind', 'id', 'time', 'data'])
+      .where('execution_id', '=', executionId)
+      .where('stream', '=', LEASE_STREAM)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(limit + 1)
+      .execute();
+    if (rows.length === 0 && !(after > 0 && (await this.hasHistory(executionId)))) return undefined;
+    const page = rows.slice(0, limit).map((row): HistoryEvent => ({
+      cursor: String(Number(row.seq)),
+      kind: row.kind,
+      id: row.id,
+      time: row.time,
+      data: row.data,
+    }));
+    const more = rows.length > limit;
+    return {
+      execution_id: executionId,
+      events: page,
+      next_after: more ? (page.at(-1)?.cursor ?? null) : null,
+    };
+  }
+
+  /** Leases by execution id, filtered by state and owner. */
+  async leases(filter: LeaseFilter): Promise<LeasesPage> {
+    let query = this.store.db.selectFrom('lease_history.leases').selectAll();
+    if (filter.state) query = query.where('state', '=', filter.state);
+    if (filter.owner) query = query.where('owner', '=', filter.owner);
+    if (filter.after !== undefined) query = query.where('execution_id', '>', filter.after);
+    const rows = await query
+      .orderBy('execution_id')
+      .limit(filter.limit + 1)
+      .execute();
+    const leases = rows.slice(0, filter.limit).map(leaseOf);
+    const more = rows.length > filter.limit;
+    return { leases, next_after: more ? (leases.at(-1)?.execution_id ?? null) : null };
+  }
+
+  /** Gaps the consumers saw, oldest first. */
+  async gaps(): Promise<readonly StoredGap[]> {
+    const rows = await this.store.db
+      .selectFrom('lease_history.gaps')
+      .selectAll()
+      .orderBy('recorded_at')
+      .orderBy('from_cursor')
+      .execute();
+    return rows.map((row) => ({
+      consumer: row.consumer,
+      family: row.family,
+      from_cursor: String(Number(row.from_cursor)),
+      to_cursor: String(Number(row.to_cursor)),
+      missing: Number(row.missing),
+      recorded_at: new Date(row.recorded_at).toISOString(),
+    }));
+  }
+
+  private async hasHistory(executionId: string): Promise<boolean> {
+    const row = await this.store.db
+      .selectFrom('lease_history.events')
+      .select('seq')
+      .where('execution_id', '=', executionId)
+      .where('stream', '=', LEASE_STREAM)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}
+
+function leaseOf(row: Selectable<LeasesTable>): LeaseView {
+  return {
+    execution_id: row.execution_id,
+    state: row.state as LeaseStateName,
+    owner: row.owner,
+    lease_id: row.lease_id,
+    acquired_at: row.acquired_at,
+    renewed_at: row.renewed_at,
+    renewals: row.renewals,
+    outcome: (row.outcome ?? null) as LeaseView['outcome'],
+    cursor: String(Number(row.cursor)),
+    anomalies: row.anomalies as Anomaly[],
+  };
+}

@@ -1,0 +1,113 @@
+import { type Completed } from '@runlog/contracts';
+import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
+import { type LeaseEventData } from '../projection/lease-state';
+
+/** lease-history's own schema in the shared database (its migration table lives there too). */
+export const SCHEMA = 'lease_history';
+
+/** `bigint` columns: pg answers strings, PGlite numbers or bigints; read them with `Number()`. */
+type BigIntColumn = ColumnType<string | number | bigint, number, number>;
+/** `jsonb` columns: written as JSON text, read parsed. */
+type JsonColumn<T> = ColumnType<T, string, string>;
+
+/** Every lease_history and completion event applied, keyed by where it was stored. */
+export interface EventsTable {
+  readonly stream: string;
+  readonly seq: BigIntColumn;
+  readonly execution_id: string;
+  readonly family: string;
+  readonly kind: string;
+  readonly id: string;
+  readonly time: string;
+  /** The event's `data` as validated when it was published. */
+  readonly data: JsonColumn<LeaseEventData | Completed>;
+}
+
+/** The current lease view of each execution (recomputed from its events on every batch). */
+export interface LeasesTable {
+  readonly execution_id: string;
+  readonly state: string;
+  readonly owner: string | null;
+  readonly lease_id: string | null;
+  readonly acquired_at: string | null;
+  readonly renewed_at: string | null;
+  readonly renewals: number;
+  readonly outcome: JsonColumn<unknown>;
+  readonly cursor: BigIntColumn;
+  readonly anomalies: JsonColumn<unknown[]>;
+}
+
+/** Gaps the bus saw in the streams this service consumes (DESIGN.md §5). */
+export interface GapsTable {
+  readonly consumer: string;
+  readonly family: string;
+  readonly from_cursor: BigIntColumn;
+  readonly to_cursor: BigIntColumn;
+  readonly missing: BigIntColumn;
+  readonly recorded_at: ColumnType<string, never, never>;
+}
+
+export interface LeaseHistoryDb {
+  'lease_history.events': EventsTable;
+  'lease_history.leases': LeasesTable;
+  'lease_history.gaps': GapsTable;
+}
+
+/** Versioned migrations, applied in name order at start. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_init': {
+    up: async (db: Kysely<unknown>) => {
+      const schema = db.schema.withSchema(SCHEMA);
+      await schema
+        .createTable('events')
+        .addColumn('stream', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('execution_id', 'text', (c) => c.notNull())
+        .addColumn('family', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('data', 'jsonb', (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_pk', ['stream', 'seq'])
+        .execute();
+      await schema
+        .createIndex('events_by_execution')
+        .on('events')
+        .columns(['execution_id', 'stream', 'seq'])
+        .execute();
+      await schema
+        .createTable('leases')
+        .addColumn('execution_id', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text')
+        .addColumn('lease_id', 'text')
+        .addColumn('acquired_at', 'text')
+        .addColumn('renewed_at', 'text')
+        .addColumn('renewals', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'jsonb')
+        .addColumn('cursor', 'bigint', (c) => c.notNull())
+        .addColumn('anomalies', 'jsonb', (c) => c.notNull())
+        .execute();
+      await schema
+        .createIndex('leases_by_state')
+        .on('leases')
+        .columns(['state', 'execution_id'])
+        .execute();
+      await schema
+        .createIndex('leases_by_owner')
+        .on('leases')
+        .columns(['owner', 'execution_id'])
+        .execute();
+      await schema
+        .createTable('gaps')
+        .addColumn('consumer', 'text', (c) => c.notNull())
+        .addColumn('family', 'text', (c) => c.notNull())
+        .addColumn('from_cursor', 'bigint', (c) => c.notNull())
+        .addColumn('to_cursor', 'bigint', (c) => c.notNull())
+        .addColumn('missing', 'bigint', (c) => c.notNull())
+        .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('gaps_pk', ['consumer', 'family', 'from_cursor'])
+        .execute();
+    },
+  },
+};
