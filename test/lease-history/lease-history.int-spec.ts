@@ -96,6 +96,21 @@ describe.each(testStoreKinds())('lease-history on NATS and %s', (kind) => {
     expect(second.body.leases[0]!.execution_id > first.body.next_after).toBe(true);
   });
 
+  it('describes its API at /docs-json', async () => {
+    const { status, body } = await getJson<{ paths: Record<string, unknown> }>(`${url}/docs-json`);
+    expect(status).toBe(200);
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/executions/{id}/lease',
+        '/v1/executions/{id}/lease-history',
+        '/v1/leases',
+        '/v1/lease-history/stream',
+        '/v1/lease-history/gaps',
+        '/health/ready',
+      ]),
+    );
+  });
+
   it('answers 404 for an unknown execution and 400 naming a bad parameter', async () => {
     for (const tail of ['lease', 'lease-history']) {
       const missing = await getJson<ErrorBody>(path(uniqueName('nobody'), tail));

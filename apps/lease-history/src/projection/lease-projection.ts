@@ -38,7 +38,9 @@ export class LeaseProjection {
     const ids = [...new Set(events.map((event) => event.data.execution_id))].sort();
     return this.db.transaction().execute(async (trx) => {
       // Sorted, so two replicas locking overlapping executions never deadlock.
-      for (const id of ids) await sql`select pg_advisory_xact_lock(hashtext(${id}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext(id)) from unnest(${ids}::text[]) as id order by id`.execute(
+        trx,
+      );
       await trx
         .insertInto('lease_history.events')
         .values(
@@ -98,8 +100,14 @@ async function recompute(
   );
   const views: LeaseView[] = [];
   const newAnomalies: Anomaly[] = [];
+  const byExecution = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const own = byExecution.get(row.execution_id);
+    if (own) own.push(row);
+    else byExecution.set(row.execution_id, [row]);
+  }
   for (const id of ids) {
-    const own = rows.filter((row) => row.execution_id === id);
+    const own = byExecution.get(id) ?? [];
     const leaseRows = own
       .filter((row) => row.stream === LEASE_STREAM)
       .map((row): LeaseEventRow => ({
@@ -114,21 +122,37 @@ async function recompute(
     if (!view) continue;
     views.push(view);
     newAnomalies.push(...view.anomalies.filter((a) => !known.has(`${id} ${a.cursor} ${a.code}`)));
-    const row = {
-      state: view.state,
-      owner: view.owner,
-      lease_id: view.lease_id,
-      acquired_at: view.acquired_at,
-      renewed_at: view.renewed_at,
-      renewals: view.renewals,
-      outcome: JSON.stringify(view.outcome),
-      cursor: Number(view.cursor),
-      anomalies: JSON.stringify(view.anomalies),
-    };
+  }
+  if (views.length > 0) {
     await trx
       .insertInto('lease_history.leases')
-      .values({ execution_id: id, ...row })
-      .onConflict((conflict) => conflict.column('execution_id').doUpdateSet(row))
+      .values(
+        views.map((view) => ({
+          execution_id: view.execution_id,
+          state: view.state,
+          owner: view.owner,
+          lease_id: view.lease_id,
+          acquired_at: view.acquired_at,
+          renewed_at: view.renewed_at,
+          renewals: view.renewals,
+          outcome: JSON.stringify(view.outcome),
+          cursor: Number(view.cursor),
+          anomalies: JSON.stringify(view.anomalies),
+        })),
+      )
+      .onConflict((conflict) =>
+        conflict.column('execution_id').doUpdateSet((update) => ({
+          state: update.ref('excluded.state'),
+          owner: update.ref('excluded.owner'),
+          lease_id: update.ref('excluded.lease_id'),
+          acquired_at: update.ref('excluded.acquired_at'),
+          renewed_at: update.ref('excluded.renewed_at'),
+          renewals: update.ref('excluded.renewals'),
+          outcome: update.ref('excluded.outcome'),
+          cursor: update.ref('excluded.cursor'),
+          anomalies: update.ref('excluded.anomalies'),
+        })),
+      )
       .execute();
   }
   return { views, newAnomalies };

@@ -201,10 +201,16 @@ function field(data: LeaseEventData, name: OptionalField): string | undefined {
 
 /**
  * Rows sorted by seq, one per seq. A seq is one stored message, so its copies are equal;
- * ties are still broken on content so that even unequal copies give one answer.
+ * should two ever differ, the tie is broken on content so that any input order gives one
+ * answer (only then is anything serialized).
  */
 function bySeq<T extends { readonly seq: number }>(rows: readonly T[]): T[] {
-  const keyed = rows.map((row) => ({ row, key: JSON.stringify(row) }));
-  keyed.sort((a, b) => a.row.seq - b.row.seq || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.filter((k, i) => i === 0 || keyed[i - 1]?.row.seq !== k.row.seq).map((k) => k.row);
+  const sorted = [...rows].sort((a, b) => a.seq - b.seq);
+  const unique: T[] = [];
+  for (const row of sorted) {
+    const previous = unique.at(-1);
+    if (previous?.seq !== row.seq) unique.push(row);
+    else if (JSON.stringify(row) < JSON.stringify(previous)) unique[unique.length - 1] = row;
+  }
+  return unique;
 }
