@@ -10,6 +10,7 @@ import { Bus } from '../libs/bus/src';
 import { findNatsServerBinary } from '../libs/platform/src/nats-server';
 import { type NatsServerHandle, spawnNatsServer } from '../libs/testing/src/nats-server';
 import { rawConsume, rawPublishAwait, rawPublishPipelined } from './raw';
+import { leaseProjection } from './lease-history';
 import { normalizerConsume } from './normalizer';
 import { buildReport, formatReport, writeReport } from './report';
 import { runlogConsume, runlogPublishAwait, runlogPublishMany } from './runlog';
@@ -62,6 +63,11 @@ const STEPS: readonly Step[] = [
   (ctx) => runlogConsume(ctx, 7, 'event'),
   (ctx) => runlogConsume(ctx, 8, 'batch'),
   (ctx) => normalizerConsume(ctx, 9),
+  (ctx) => leaseProjection(ctx, 10, 'pglite'),
+  // PostgreSQL too when DATABASE_URL names a server the bench may create a database on.
+  ...(process.env.DATABASE_URL
+    ? [(ctx: BenchContext) => leaseProjection(ctx, 11, 'postgres')]
+    : []),
 ];
 
 async function main(): Promise<void> {
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
     await rawPublishPipelined({ ...ctx, n: Math.min(n, 2_000) }, 0, 'warm-raw');
     await runlogPublishMany({ ...ctx, n: Math.min(n, 2_000) }, 0, 'warm-runlog');
 
-    // The normalizer's durable and KV bucket have fixed names: only on the bench's own server.
+    // The normalizer's and lease-history's durables have fixed names: only on the bench's own server.
     const steps = handle ? STEPS : STEPS.slice(0, 8);
     const measurements: Measurement[] = [];
     for (const [index, step] of steps.entries()) {

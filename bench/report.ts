@@ -9,6 +9,8 @@ export const PAIRS: readonly { readonly runlog: number; readonly raw: number }[]
   { runlog: 7, raw: 5 },
   { runlog: 8, raw: 6 },
   { runlog: 9, raw: 5 },
+  { runlog: 10, raw: 6 },
+  { runlog: 11, raw: 6 },
 ];
 
 export interface Environment {
