@@ -638,6 +638,9 @@ describe('field rules, by hand', () => {
     expect(at('2026-11-23')).toEqual([{ path: 'data.at', code: 'invalid_format' }]);
     expect(at('yesterday')).toEqual([{ path: 'data.at', code: 'invalid_format' }]);
     expect(at(-1)).toEqual([{ path: 'data.at', code: 'invalid_type' }]);
+    // The largest instant a Date holds is fine; one millisecond more is not an instant.
+    expect(at(8.64e15)).toEqual([]);
+    expect(at(8.64e15 + 1)).toEqual([{ path: 'data.at', code: 'invalid_format' }]);
   });
 
   it('takes a canonical source_cursor as a decimal stream sequence', () => {

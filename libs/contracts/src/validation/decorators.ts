@@ -57,6 +57,9 @@ export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** The last instant a JavaScript Date (and so every consumer) can hold, in epoch ms. */
+export const MAX_EPOCH_MS = 8.64e15;
+
 /**
  * An instant: an RFC 3339 string or a non-negative epoch-milliseconds number (DESIGN.md §3,
  * `at`). Two constraints so a wrong type and a wrong format get different codes.
@@ -75,9 +78,14 @@ export function IsTimestamp(): PropertyDecorator {
   const format = ValidateBy({
     name: CONSTRAINTS.timestampFormat,
     validator: {
-      validate: (value: unknown) => typeof value !== 'string' || isRfc3339(value),
+      validate: (value: unknown) =>
+        typeof value === 'string'
+          ? isRfc3339(value)
+          : typeof value !== 'number' || value <= MAX_EPOCH_MS,
       defaultMessage: (args) =>
-        `${args?.property ?? 'value'} must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z`,
+        typeof args?.value === 'number'
+          ? `${args.property} must be epoch milliseconds up to ${MAX_EPOCH_MS} (the year 275760)`
+          : `${args?.property ?? 'value'} must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z`,
     },
   });
   return (target, key) => {
