@@ -249,6 +249,27 @@ describe('bus resilience to a NATS server killed with SIGKILL', () => {
     expect(items).toEqual([{ type: 'caught_up', cursor: cursors.at(-1) }]);
   });
 
+  it('a subscription that ends, by abort or by break, removes its ordered consumer from the server', async () => {
+    const key = uniqueName('cleanup');
+    await fx.bus.publishMany(traceEvents(3, key));
+    const names = async () => {
+      const found: string[] = [];
+      for await (const info of fx.bus.manager.consumers.list('RUNLOG_TRACE')) found.push(info.name);
+      return found;
+    };
+    const before = await names();
+    const abort = new AbortController();
+    for await (const item of fx.bus.subscribe('trace', { key, signal: abort.signal })) {
+      expect(await names()).toHaveLength(before.length + 1); // while it runs, it exists
+      if (item.type === 'caught_up') abort.abort();
+    }
+    expect(await names()).toEqual(before);
+    for await (const item of fx.bus.subscribe('trace', { key })) {
+      if (item.type === 'event') break; // the generator's return path
+    }
+    expect(await names()).toEqual(before);
+  });
+
   it('subscribe with an already aborted signal yields nothing and ends', async () => {
     const key = uniqueName('aborted');
     await fx.bus.publishMany(traceEvents(5, key));

@@ -60,35 +60,41 @@ export async function* subscribe<F extends Family>(
       : { deliver_policy: DeliverPolicy.All }),
   });
   const heartbeat = options.idleHeartbeatMs ?? 1_000;
-  // Nothing to replay: caught up at once (an ordered consumer says nothing until a message arrives).
-  const info = await consumer.info(true);
-  let caughtUp = false;
-  if (info.num_pending === 0) {
-    caughtUp = true;
-    yield { type: 'caught_up', cursor: String(Math.max(after, info.delivered.stream_seq)) };
-  }
-  // The caller may have aborted while handling what was yielded so far.
-  if (signal?.aborted) return;
-  const messages = await consumer.consume({
-    idle_heartbeat: heartbeat,
-    expires: Math.max(heartbeat * 5, 5_000),
-    max_messages: 256,
-  });
-  const abort = (): void => messages.stop();
-  signal?.addEventListener('abort', abort, { once: true });
   try {
-    for await (const message of messages) {
-      // Messages already fetched keep coming after stop(): an abort ends the iteration now.
-      if (signal?.aborted) break;
-      yield toItem<F>(family, message);
-      if (!caughtUp && message.info.pending === 0) {
-        caughtUp = true;
-        yield { type: 'caught_up', cursor: String(message.seq) };
+    // Nothing to replay: caught up at once (an ordered consumer says nothing until a message arrives).
+    const info = await consumer.info(true);
+    let caughtUp = false;
+    if (info.num_pending === 0) {
+      caughtUp = true;
+      yield { type: 'caught_up', cursor: String(Math.max(after, info.delivered.stream_seq)) };
+    }
+    // The caller may have aborted while handling what was yielded so far.
+    if (signal?.aborted) return;
+    const messages = await consumer.consume({
+      idle_heartbeat: heartbeat,
+      expires: Math.max(heartbeat * 5, 5_000),
+      max_messages: 256,
+    });
+    const abort = (): void => messages.stop();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      for await (const message of messages) {
+        // Messages already fetched keep coming after stop(): an abort ends the iteration now.
+        if (signal?.aborted) break;
+        yield toItem<F>(family, message);
+        if (!caughtUp && message.info.pending === 0) {
+          caughtUp = true;
+          yield { type: 'caught_up', cursor: String(message.seq) };
+        }
       }
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      messages.stop();
     }
   } finally {
-    signal?.removeEventListener('abort', abort);
-    messages.stop();
+    // nats.js leaves an ordered consumer on the server for 5 minutes of inactivity: a
+    // subscription that ends (an SSE client gone, say) removes its own at once.
+    await consumer.delete().catch(() => undefined);
   }
 }
 
