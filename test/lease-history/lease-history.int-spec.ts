@@ -1,4 +1,5 @@
-import { testStoreKinds, uniqueName } from '@runlog/testing';
+import { streamName } from '@runlog/contracts';
+import { testStoreKinds, uniqueName, waitFor } from '@runlog/testing';
 import { type LeaseView } from '../../apps/lease-history/src/projection/lease-state';
 import {
   completed,
@@ -206,6 +207,18 @@ describe.each(testStoreKinds())('lease-history on NATS and %s', (kind) => {
     } finally {
       resumed.close();
     }
+    // A client gone is a stream ended: no ordered consumer is left behind on the server.
+    await waitFor(
+      'the SSE ordered consumers to go',
+      async () => {
+        const names: string[] = [];
+        for await (const info of fx.bus.manager.consumers.list(streamName('lease_history'))) {
+          names.push(info.name);
+        }
+        return names.length === 1 ? names : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
   });
 });
 
