@@ -6,3 +6,4 @@
 export { openStore, storeReadiness, storeTarget, type Store, type StoreTarget } from './store';
 export { migrateToLatest } from './migrations';
 export { STORE, StoreModule, type StoreModuleOptions } from './store.module';
+export { createGapsTable, recordGap, listGaps, type GapRecord, type StoredGap } from './gaps';

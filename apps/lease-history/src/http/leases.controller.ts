@@ -2,12 +2,8 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '@runlog/platform';
 import { type LeaseView } from '../projection/lease-state';
-import {
-  type HistoryPage,
-  LeaseQueryService,
-  type LeasesPage,
-  type StoredGap,
-} from '../query/lease-query.service';
+import { type StoredGap } from '@runlog/store';
+import { type HistoryPage, LeaseQueryService, type LeasesPage } from '../query/lease-query.service';
 import {
   ERROR_SCHEMA,
   GAPS_SCHEMA,

@@ -1,7 +1,8 @@
 import { type Gap } from '@runlog/bus';
 import { type Completed, type DeliveredEvent, streamName } from '@runlog/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { type LeaseHistoryDb } from '../store/lease-history.schema';
+import { recordGap } from '@runlog/store';
+import { type LeaseHistoryDb, SCHEMA } from '../store/lease-history.schema';
 import {
   type Anomaly,
   type CompletionRow,
@@ -63,18 +64,8 @@ export class LeaseProjection {
   }
 
   /** Stores a gap the bus saw (once per consumer, family and start). */
-  async recordGap(gap: Gap): Promise<void> {
-    await this.db
-      .insertInto('lease_history.gaps')
-      .values({
-        consumer: gap.consumer,
-        family: gap.family,
-        from_cursor: Number(gap.from_cursor),
-        to_cursor: Number(gap.to_cursor),
-        missing: gap.missing,
-      })
-      .onConflict((conflict) => conflict.columns(['consumer', 'family', 'from_cursor']).doNothing())
-      .execute();
+  recordGap(gap: Gap): Promise<void> {
+    return recordGap(this.db, SCHEMA, gap);
   }
 }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { streamName } from '@runlog/contracts';
-import { STORE, type Store } from '@runlog/store';
+import { listGaps, STORE, type Store, type StoredGap } from '@runlog/store';
 import { type Selectable } from 'kysely';
 import { type Anomaly, type LeaseStateName, type LeaseView } from '../projection/lease-state';
-import { type LeaseHistoryDb, type LeasesTable } from '../store/lease-history.schema';
+import { type LeaseHistoryDb, type LeasesTable, SCHEMA } from '../store/lease-history.schema';
 
 const LEASE_STREAM = streamName('lease_history');
 
@@ -33,15 +33,6 @@ export interface LeaseFilter {
   /** The last execution id of the previous page. */
   readonly after?: string;
   readonly limit: number;
-}
-
-export interface StoredGap {
-  readonly consumer: string;
-  readonly family: string;
-  readonly from_cursor: string;
-  readonly to_cursor: string;
-  readonly missing: number;
-  readonly recorded_at: string;
 }
 
 /** The reads behind lease-history's HTTP API: plain SQL over the projection's tables. */
@@ -106,21 +97,8 @@ export class LeaseQueryService {
   }
 
   /** Gaps the consumers saw, oldest first. */
-  async gaps(): Promise<readonly StoredGap[]> {
-    const rows = await this.store.db
-      .selectFrom('lease_history.gaps')
-      .selectAll()
-      .orderBy('recorded_at')
-      .orderBy('from_cursor')
-      .execute();
-    return rows.map((row) => ({
-      consumer: row.consumer,
-      family: row.family,
-      from_cursor: String(Number(row.from_cursor)),
-      to_cursor: String(Number(row.to_cursor)),
-      missing: Number(row.missing),
-      recorded_at: new Date(row.recorded_at).toISOString(),
-    }));
+  gaps(): Promise<readonly StoredGap[]> {
+    return listGaps(this.store.db, SCHEMA);
   }
 
   private async hasHistory(executionId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { type Completed } from '@runlog/contracts';
-import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
+import { createGapsTable } from '@runlog/store';
+import { type ColumnType, type Kysely, type Migration } from 'kysely';
 import { type LeaseEventData } from '../projection/lease-state';
 
 /** lease-history's own schema in the shared database (its migration table lives there too). */
@@ -37,20 +38,9 @@ export interface LeasesTable {
   readonly anomalies: JsonColumn<unknown[]>;
 }
 
-/** Gaps the bus saw in the streams this service consumes (DESIGN.md §5). */
-export interface GapsTable {
-  readonly consumer: string;
-  readonly family: string;
-  readonly from_cursor: BigIntColumn;
-  readonly to_cursor: BigIntColumn;
-  readonly missing: BigIntColumn;
-  readonly recorded_at: ColumnType<string, never, never>;
-}
-
 export interface LeaseHistoryDb {
   'lease_history.events': EventsTable;
   'lease_history.leases': LeasesTable;
-  'lease_history.gaps': GapsTable;
 }
 
 /** Versioned migrations, applied in name order at start. */
@@ -98,16 +88,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .on('leases')
         .columns(['owner', 'execution_id'])
         .execute();
-      await schema
-        .createTable('gaps')
-        .addColumn('consumer', 'text', (c) => c.notNull())
-        .addColumn('family', 'text', (c) => c.notNull())
-        .addColumn('from_cursor', 'bigint', (c) => c.notNull())
-        .addColumn('to_cursor', 'bigint', (c) => c.notNull())
-        .addColumn('missing', 'bigint', (c) => c.notNull())
-        .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .addPrimaryKeyConstraint('gaps_pk', ['consumer', 'family', 'from_cursor'])
-        .execute();
+      await createGapsTable(db, SCHEMA);
     },
   },
 };
