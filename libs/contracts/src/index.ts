@@ -18,3 +18,4 @@ export * from './families/execution';
 export * from './families/trace';
 export * from './families/pipeline';
 export * from './families/agent';
+export { instantIso, instantMs } from './instant';

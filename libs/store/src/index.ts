@@ -7,3 +7,4 @@ export { openStore, storeReadiness, storeTarget, type Store, type StoreTarget } 
 export { migrateToLatest } from './migrations';
 export { STORE, StoreModule, type StoreModuleOptions } from './store.module';
 export { createGapsTable, recordGap, listGaps, type GapRecord, type StoredGap } from './gaps';
+export { lockKeys, LOCK_NAMESPACES } from './locks';

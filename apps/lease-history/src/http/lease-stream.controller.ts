@@ -20,7 +20,7 @@ import { Bus } from '@runlog/bus';
 import { type FastifyReply } from 'fastify';
 import { type HistoryEvent } from '../query/lease-query.service';
 import { ERROR_SCHEMA, HISTORY_EVENT_SCHEMA } from './openapi';
-import { parseCursor, parseText, type QueryValue } from './query-params';
+import { parseCursor, parseText, type QueryValue } from '@runlog/platform';
 import { SseWriter } from './sse';
 
 /** A comment line this often keeps idle streams open through proxies (issue 6: 15 s). */

@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiError } from '@runlog/platform';
 import { type LeaseView } from '../projection/lease-state';
 import { type StoredGap } from '@runlog/store';
 import { type HistoryPage, LeaseQueryService, type LeasesPage } from '../query/lease-query.service';
@@ -12,7 +11,7 @@ import {
   LEASE_STATES,
   LEASES_SCHEMA,
 } from './openapi';
-import { parseCursor, parseLimit, parseText, type QueryValue } from './query-params';
+import { ApiError, parseCursor, parseLimit, parseText, type QueryValue } from '@runlog/platform';
 
 const notFound = (executionId: string) =>
   new ApiError('not_found', `no lease events for execution ${executionId}`, [

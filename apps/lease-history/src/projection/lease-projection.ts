@@ -1,7 +1,7 @@
 import { type Gap } from '@runlog/bus';
 import { type Completed, type DeliveredEvent, streamName } from '@runlog/contracts';
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { recordGap } from '@runlog/store';
+import { type Kysely, type Transaction } from 'kysely';
+import { LOCK_NAMESPACES, lockKeys, recordGap } from '@runlog/store';
 import { type LeaseHistoryDb, SCHEMA } from '../store/lease-history.schema';
 import {
   type Anomaly,
@@ -38,10 +38,7 @@ export class LeaseProjection {
     if (events.length === 0) return { applied: 0, views: [], newAnomalies: [] };
     const ids = [...new Set(events.map((event) => event.data.execution_id))].sort();
     return this.db.transaction().execute(async (trx) => {
-      // Sorted, so two replicas locking overlapping executions never deadlock.
-      await sql`select pg_advisory_xact_lock(hashtext(id)) from unnest(${ids}::text[]) as id order by id`.execute(
-        trx,
-      );
+      await lockKeys(trx, LOCK_NAMESPACES.leaseHistory, ids);
       await trx
         .insertInto('lease_history.events')
         .values(

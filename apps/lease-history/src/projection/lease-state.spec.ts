@@ -7,7 +7,8 @@ import {
   type LeaseReclaimed,
   type LeaseRevoked,
 } from '@runlog/contracts';
-import { type CompletionRow, type LeaseEventRow, instantIso, leaseView } from './lease-state';
+import { instantIso } from '@runlog/contracts';
+import { type CompletionRow, type LeaseEventRow, leaseView } from './lease-state';
 
 const ID = 'exec-1';
 /** Second `s` of a fixed minute, as RFC 3339 UTC with milliseconds. */

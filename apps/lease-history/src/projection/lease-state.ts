@@ -1,6 +1,7 @@
 import {
   type Completed,
-  type Instant,
+  instantIso,
+  instantMs,
   type KindOf,
   type LeaseHistoryData,
 } from '@runlog/contracts';
@@ -92,7 +93,7 @@ export function leaseView(
       fold.anomalies.push({ cursor: String(row.seq), code, message });
     };
     apply(fold, row, flag);
-    if (completion !== undefined && epochMs(row.data.at) > epochMs(completion.data.at)) {
+    if (completion !== undefined && instantMs(row.data.at) > instantMs(completion.data.at)) {
       const done = instantIso(completion.data.at);
       flag(
         'event_after_completion',
@@ -113,21 +114,6 @@ export function leaseView(
     cursor: String(last.seq),
     anomalies: fold.anomalies,
   };
-}
-
-/**
- * An Instant as an RFC 3339 UTC string with milliseconds (epoch ms numbers included).
- * An instant a JavaScript Date cannot hold (the validator admits any finite epoch ms >= 0)
- * is returned as given rather than thrown: a projection must not crash on accepted data.
- */
-export function instantIso(at: Instant): string {
-  const ms = epochMs(at);
-  return Number.isNaN(ms) ? String(at) : new Date(ms).toISOString();
-}
-
-/** Epoch milliseconds of an instant; NaN when it names none (then no comparison holds). */
-function epochMs(at: Instant): number {
-  return new Date(at).getTime();
 }
 
 /** The working state of the fold; `state` is undefined before the first event. */

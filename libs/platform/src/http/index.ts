@@ -1,2 +1,10 @@
 export { ApiError, statusForCode, errorBody, type ErrorBody } from './api-error';
 export { ApiErrorFilter } from './api-error.filter';
+export {
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  parseCursor,
+  parseLimit,
+  parseText,
+  type QueryValue,
+} from './query-params';

@@ -1,4 +1,4 @@
-import { ApiError } from '@runlog/platform';
+import { ApiError } from './api-error';
 
 /** Page size when `limit` is absent, and the largest one allowed. */
 export const DEFAULT_LIMIT = 100;
