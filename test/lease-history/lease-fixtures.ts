@@ -1,4 +1,3 @@
-import { Bus } from '@runlog/bus';
 import {
   type DeliveredEvent,
   DURABLES,
@@ -6,23 +5,7 @@ import {
   type RunlogEvent,
   streamName,
 } from '@runlog/contracts';
-import {
-  consumerBacklog,
-  loadConfig,
-  type RunlogConfig,
-  type RunningServices,
-  startServices,
-} from '@runlog/platform';
-import { migrateToLatest, openStore, type Store, storeTarget } from '@runlog/store';
-import { type Kysely } from 'kysely';
-import {
-  createTestDatabase,
-  startNats,
-  type NatsServerHandle,
-  type TestDatabase,
-  uniqueName,
-  waitFor,
-} from '@runlog/testing';
+import { uniqueName } from '@runlog/testing';
 import { Registry } from 'prom-client';
 import { leaseHistoryService } from '../../apps/lease-history/src/lease-history.service-definition';
 import { LeaseMetrics } from '../../apps/lease-history/src/projection/lease-metrics';
@@ -41,8 +24,7 @@ import {
   SCHEMA,
 } from '../../apps/lease-history/src/store/lease-history.schema';
 import { typedEvent } from '../bus/bus-fixtures';
-
-const PROJECTED = [streamName('lease_history'), streamName('completion')] as const;
+import { getJson, type ProjectionFixture, startProjectionFixture } from '../projection-fixture';
 
 /** A projection instance built by hand (no Nest app): its own connection and metrics. */
 export interface Projector {
@@ -50,131 +32,39 @@ export interface Projector {
   stop(): Promise<void>;
 }
 
-/**
- * A NATS server of its own (the durables have fixed names), a database of the given kind,
- * a test bus, and ways to run lease-history and read what it answers.
- */
-export interface LeaseFixture {
-  readonly kind: 'pglite' | 'postgres';
-  readonly server: NatsServerHandle;
-  readonly bus: Bus;
-  readonly config: RunlogConfig;
-  /** The service as `npm start` runs it; `url` is its HTTP address. */
-  service(): Promise<RunningServices & { url: string }>;
-  /** A projection instance on the fixture's store (PGlite: shared; PostgreSQL: its own pool). */
+/** The shared projection fixture, plus lease-history's own projector instances. */
+export interface LeaseFixture extends ProjectionFixture<LeaseHistoryDb> {
   projector(
     options?: LeaseProjectionOptions,
     metrics?: (registry: Registry) => LeaseMetrics,
   ): Promise<Projector>;
-  publish<F extends 'lease_history' | 'completion'>(
-    events: readonly RunlogEvent<F>[],
-  ): Promise<DeliveredEvent<F>[]>;
-  /** Resolves when both durables have nothing pending or in flight. */
-  settled(timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 export async function startLeaseFixture(kind: 'pglite' | 'postgres'): Promise<LeaseFixture> {
-  const server = await startNats({ dedicated: true });
-  const database: TestDatabase = await createTestDatabase(kind);
-  const config = loadConfig({
-    NATS_URL: server.url,
-    LEASE_HISTORY_PORT: '0',
-    RUNLOG_HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...(database.kind === 'postgres'
-      ? { DATABASE_URL: database.url }
-      : { RUNLOG_DATA_DIR: database.dataDir }),
-  });
-  const bus = await Bus.connect({
-    servers: [server.url],
-    name: uniqueName('lease-test'),
-    streams: { replicas: 1, maxAgeMs: {} },
-  });
-  const closers: Array<() => Promise<void>> = [];
-  let shared: Store<LeaseHistoryDb> | undefined;
-  const store = async (): Promise<Store<LeaseHistoryDb>> => {
-    const target = storeTarget(config.databaseUrl, config.dataDir, 'lease-history');
-    // PGlite is one process's embedded database: every projector in the test shares it.
-    if (target.kind === 'pglite' && shared) return shared;
-    const opened = await openStore<LeaseHistoryDb>(target);
-    closers.push(() => opened.close());
-    await migrateToLatest(opened.db as Kysely<unknown>, SCHEMA, MIGRATIONS);
-    if (target.kind === 'pglite') shared = opened;
-    return opened;
-  };
-
-  return {
+  const fx = await startProjectionFixture<LeaseHistoryDb>({
     kind,
-    server,
-    bus,
-    config,
-    service: async () => {
-      const services = await startServices([leaseHistoryService], config);
-      closers.push(() => services.close());
-      return { ...services, url: services.apps[0]!.url };
-    },
+    service: leaseHistoryService,
+    portVariable: 'LEASE_HISTORY_PORT',
+    storeName: 'lease-history',
+    schema: SCHEMA,
+    migrations: MIGRATIONS,
+    streams: [streamName('lease_history'), streamName('completion')],
+    durable: DURABLES.leaseHistory,
+  });
+  return {
+    ...fx,
     projector: async (options = {}, metrics) => {
       const registry = new Registry();
-      const own = await Bus.connect({
-        servers: [server.url],
-        name: uniqueName('projector'),
-        streams: { replicas: 1, maxAgeMs: {} },
-      });
+      const own = await fx.connect();
       const leaseMetrics =
         metrics?.(registry) ??
         new LeaseMetrics(registry, () => Promise.resolve({ pending: 0, inFlight: 0 }));
-      const consumer = new LeaseProjectionConsumer(own, await store(), leaseMetrics, options);
+      const consumer = new LeaseProjectionConsumer(own, await fx.store(), leaseMetrics, options);
       await consumer.onApplicationBootstrap();
       let stopped: Promise<void> | undefined;
-      const stop = () =>
-        (stopped ??= (async () => {
-          await consumer.onModuleDestroy();
-          await own.close();
-        })());
-      closers.push(stop);
+      const stop = () => (stopped ??= consumer.onModuleDestroy());
+      fx.onClose(stop);
       return { registry, stop };
-    },
-    publish: async <F extends 'lease_history' | 'completion'>(
-      events: readonly RunlogEvent<F>[],
-    ) => {
-      const delivered: DeliveredEvent<F>[] = [];
-      for (const event of events) {
-        const { cursor } = await bus.publish(event);
-        delivered.push({ ...event, cursor });
-      }
-      return delivered;
-    },
-    settled: async (timeoutMs = 20_000) => {
-      let lastSeen = '';
-      await waitFor(
-        'lease-history durables with nothing pending or in flight',
-        async () => {
-          for (const stream of PROJECTED) {
-            const backlog = await consumerBacklog(bus, stream, DURABLES.leaseHistory);
-            if (backlog.pending + backlog.inFlight > 0) {
-              lastSeen = `${stream}: ${JSON.stringify(backlog)}`;
-              return undefined;
-            }
-          }
-          return true;
-        },
-        { timeoutMs, intervalMs: 25 },
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)} (last seen ${lastSeen})`);
-      });
-      // Settled means handled: a dead letter here is a failure the test must see.
-      const letters = await bus.deadLetters.list(DURABLES.leaseHistory);
-      if (letters.length > 0)
-        throw new Error(
-          `dead letters of lease-history: ${letters.map((l) => l.reason).join('; ')}`,
-        );
-    },
-    close: async () => {
-      for (const close of closers.reverse()) await close().catch(() => undefined);
-      await bus.close();
-      await server.stop();
-      await database.drop();
     },
   };
 }
@@ -226,11 +116,4 @@ export function expectedView(
   );
 }
 
-/** GET a JSON body (and its status) from the service. */
-export async function getJson<T = unknown>(
-  url: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, init);
-  return { status: response.status, body: (await response.json()) as T };
-}
+export { getJson };
