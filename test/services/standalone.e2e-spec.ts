@@ -97,7 +97,8 @@ describe('npm start (all four services in one process)', () => {
         expect(body.status).toBe('ok');
         expect(body.info.nats?.status).toBe('up');
         expect(body.info.streams?.status).toBe('up');
-        if (port === env.LEASE_HISTORY_PORT) expect(body.info.store?.status).toBe('up');
+        if (port === env.LEASE_HISTORY_PORT || port === env.TRACE_STORE_PORT)
+          expect(body.info.store?.status).toBe('up');
         expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
         const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
         expect(metrics.status).toBe(200);

@@ -19,3 +19,4 @@ export * from './families/trace';
 export * from './families/pipeline';
 export * from './families/agent';
 export { instantIso, instantMs } from './instant';
+export { isRfc3339 } from './validation/decorators';

@@ -3,7 +3,9 @@ export { ApiErrorFilter } from './api-error.filter';
 export {
   DEFAULT_LIMIT,
   MAX_LIMIT,
+  parseCount,
   parseCursor,
+  parseInstant,
   parseLimit,
   parseText,
   type QueryValue,

@@ -1,3 +1,4 @@
+import { isRfc3339 } from '@runlog/contracts';
 import { ApiError } from './api-error';
 
 /** Page size when `limit` is absent, and the largest one allowed. */
@@ -50,4 +51,23 @@ export function parseText<T extends string>(
   if (!allowed.includes(raw as T))
     throw invalid(parameter, raw, `must be one of ${allowed.join(', ')}`);
   return raw as T;
+}
+
+/** An instant parameter (`since`, `until`): RFC 3339 or epoch milliseconds; epoch ms out. */
+export function parseInstant(parameter: string, value: QueryValue): number | undefined {
+  const raw = single(parameter, value);
+  if (raw === undefined) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : isRfc3339(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isSafeInteger(ms))
+    throw invalid(parameter, raw, 'must be an RFC 3339 date-time or epoch milliseconds');
+  return ms;
+}
+
+/** A non-negative integer parameter (`min_duration_ms`). */
+export function parseCount(parameter: string, value: QueryValue): number | undefined {
+  const raw = single(parameter, value);
+  if (raw === undefined) return undefined;
+  const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(count)) throw invalid(parameter, raw, 'must be a non-negative integer');
+  return count;
 }

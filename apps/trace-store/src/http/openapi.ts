@@ -1,0 +1,143 @@
+// JSON Schemas of trace-store's answers (DESIGN.md §4) for the OpenAPI document.
+// Documentation only: nothing here validates or shapes a response.
+import { type SchemaObject } from '@nestjs/swagger';
+
+export const TRACE_STATUSES = ['ok', 'error', 'cancelled', 'open'] as const;
+
+const usageTotals: SchemaObject = {
+  type: 'object',
+  properties: {
+    prompt_tokens: { type: 'integer' },
+    completion_tokens: { type: 'integer' },
+    total_tokens: { type: 'integer' },
+    cost_usd: { type: 'number' },
+    calls: { type: 'integer' },
+  },
+};
+const byModel: SchemaObject = {
+  type: 'array',
+  items: { ...usageTotals, properties: { model: { type: 'string' }, ...usageTotals.properties } },
+};
+
+export const ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', example: 'invalid_parameter' },
+        message: { type: 'string' },
+        details: { type: 'array', items: { type: 'object' } },
+      },
+    },
+  },
+};
+
+export const TRACE_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    request_id: { type: 'string' },
+    events: {
+      type: 'array',
+      description: 'In (timestamp, seq) order, each event_id once',
+      items: {
+        type: 'object',
+        properties: {
+          cursor: { type: 'string' },
+          event_id: { type: 'string' },
+          kind: { type: 'string' },
+          op_name: { type: 'string', nullable: true },
+          ctx: { type: 'array', items: { type: 'string' } },
+          timestamp: { type: 'string', format: 'date-time' },
+          seq: { type: 'integer' },
+          payload: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+    warnings: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          code: { type: 'string', enum: ['usage_after_op_end', 'op_end_without_start', 'seq_gap'] },
+          message: { type: 'string' },
+          event_id: { type: 'string' },
+          cursor: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+const node: SchemaObject = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['op', 'group'] },
+    name: { type: 'string' },
+    op_name: { type: 'string', nullable: true },
+    ctx: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: ['ok', 'error', 'cancelled', 'truncated', 'open'] },
+    started_at: { type: 'string', format: 'date-time' },
+    ended_at: { type: 'string', format: 'date-time', nullable: true },
+    duration_ms: { type: 'number', nullable: true },
+    yield_count: { type: 'integer' },
+    usage: { ...usageTotals, nullable: true },
+    annotations: { type: 'array', items: { type: 'object' } },
+    media: { type: 'array', items: { type: 'object' } },
+    children: { type: 'array', items: { type: 'object', description: 'nodes, recursively' } },
+  },
+};
+
+export const TREE_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    request_id: { type: 'string' },
+    started_at: { type: 'string', format: 'date-time' },
+    ended_at: { type: 'string', format: 'date-time' },
+    duration_ms: { type: 'number' },
+    status: { type: 'string', enum: [...TRACE_STATUSES] },
+    roots: { type: 'array', items: node },
+    unattached: {
+      type: 'object',
+      description: 'usage, annotations and media whose span never appeared',
+    },
+  },
+};
+
+export const USAGE_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: { request_id: { type: 'string' }, total: usageTotals, by_model: byModel },
+};
+
+export const USAGE_ACROSS_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: { by_model: byModel },
+};
+
+export const SEARCH_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    traces: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          request_id: { type: 'string' },
+          started_at: { type: 'string', format: 'date-time' },
+          ended_at: { type: 'string', format: 'date-time' },
+          duration_ms: { type: 'number' },
+          status: { type: 'string', enum: [...TRACE_STATUSES] },
+          ops: { type: 'integer' },
+          errors: { type: 'integer' },
+          total_tokens: { type: 'integer' },
+          cost_usd: { type: 'number' },
+        },
+      },
+    },
+    next_after: {
+      type: 'string',
+      nullable: true,
+      description: 'Pass as `after` for the next page',
+    },
+  },
+};

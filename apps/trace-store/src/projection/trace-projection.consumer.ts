@@ -1,0 +1,66 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
+import { Bus, type ConsumerOptions, type RunningConsumer } from '@runlog/bus';
+import { DURABLES } from '@runlog/contracts';
+import { STORE, type Store } from '@runlog/store';
+import { type TraceStoreDb } from '../store/trace-store.schema';
+import { TraceMetrics } from './trace-metrics';
+import { TraceProjection } from './trace-projection';
+
+/** Events per transaction: large enough to amortize the commit, small enough to retry. */
+export const BATCH_SIZE = 200;
+
+/** Tuning of the projection's durable (tests make batches small); DESIGN.md fixes the rest. */
+export const TRACE_PROJECTION_OPTIONS = Symbol.for('runlog.trace-store.projection-options');
+export interface TraceProjectionOptions extends Pick<
+  ConsumerOptions,
+  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
+> {
+  readonly batchSize?: number;
+}
+
+/**
+ * The projection's durable consumer (`trace-store` on RUNLOG_TRACE): each batch in one
+ * transaction, then acked. A failed batch is retried with backoff and dead-lettered after
+ * max_deliver; gaps are stored.
+ */
+@Injectable()
+export class TraceProjectionConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private running: RunningConsumer | undefined;
+  private readonly projection: TraceProjection;
+
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(STORE) store: Store<TraceStoreDb>,
+    @Inject(TraceMetrics) private readonly metrics: TraceMetrics,
+    @Optional()
+    @Inject(TRACE_PROJECTION_OPTIONS)
+    private readonly options: TraceProjectionOptions = {},
+  ) {
+    this.projection = new TraceProjection(store.db);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { batchSize = BATCH_SIZE, ...tuning } = this.options;
+    this.running = await this.bus.consume({
+      ...tuning,
+      durable: DURABLES.traceStore,
+      family: 'trace',
+      onGap: (gap) => this.projection.recordGap(gap),
+      handler: {
+        mode: 'batch',
+        size: batchSize,
+        handle: async (events) => this.metrics.batch(await this.projection.apply(events)),
+      },
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.running?.stop();
+  }
+}

@@ -1,0 +1,138 @@
+import { createGapsTable } from '@runlog/store';
+import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
+
+/** trace-store's own schema in the shared database (its migration table lives there too). */
+export const SCHEMA = 'trace_store';
+
+/** `bigint` columns: pg answers strings, PGlite numbers or bigints; read them with `Number()`. */
+type BigIntColumn = ColumnType<string | number | bigint, number, number>;
+/** `jsonb` columns: written as JSON text, read parsed. */
+type JsonColumn<T> = ColumnType<T, string, string>;
+
+/** Every trace event, once per (request_id, event_id), with the cursor it was first stored at. */
+export interface EventsTable {
+  readonly request_id: string;
+  readonly event_id: string;
+  readonly cursor: BigIntColumn;
+  readonly kind: string;
+  readonly op_name: string | null;
+  readonly ctx: JsonColumn<string[]>;
+  /** RFC 3339 UTC with milliseconds. */
+  readonly timestamp: string;
+  readonly ts_ms: BigIntColumn;
+  readonly seq: BigIntColumn;
+  readonly payload: JsonColumn<Record<string, unknown>>;
+}
+
+/** One row per trace: what search filters and lists (recomputed from the trace's events). */
+export interface TracesTable {
+  readonly request_id: string;
+  readonly started_at: string;
+  readonly ended_at: string;
+  readonly started_ms: BigIntColumn;
+  readonly ended_ms: BigIntColumn;
+  readonly duration_ms: BigIntColumn;
+  readonly status: string;
+  readonly ops: number;
+  readonly errors: number;
+  readonly total_tokens: BigIntColumn;
+  readonly cost_usd: number;
+  readonly op_names: ColumnType<string[], string[], string[]>;
+  readonly events: number;
+}
+
+/**
+ * LLM usage per trace and model, named as OpenTelemetry GenAI does
+ * (`gen_ai.usage.input_tokens` / `output_tokens`); the API answers the DESIGN.md names
+ * (`prompt_tokens` / `completion_tokens`). `started_ms` is the trace's start, for ranges.
+ */
+export interface UsageTable {
+  readonly request_id: string;
+  readonly model: string;
+  readonly started_ms: BigIntColumn;
+  readonly input_tokens: BigIntColumn;
+  readonly output_tokens: BigIntColumn;
+  readonly total_tokens: BigIntColumn;
+  readonly cost_usd: number;
+  readonly calls: number;
+}
+
+export interface TraceStoreDb {
+  'trace_store.events': EventsTable;
+  'trace_store.traces': TracesTable;
+  'trace_store.usage': UsageTable;
+}
+
+/** Versioned migrations, applied in name order at start. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_init': {
+    up: async (db: Kysely<unknown>) => {
+      const schema = db.schema.withSchema(SCHEMA);
+      await schema
+        .createTable('events')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('cursor', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('op_name', 'text')
+        .addColumn('ctx', 'jsonb', (c) => c.notNull())
+        .addColumn('timestamp', 'text', (c) => c.notNull())
+        .addColumn('ts_ms', 'bigint', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('payload', 'jsonb', (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_pk', ['request_id', 'event_id'])
+        .execute();
+      await schema
+        .createTable('traces')
+        .addColumn('request_id', 'text', (c) => c.primaryKey())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text', (c) => c.notNull())
+        .addColumn('started_ms', 'bigint', (c) => c.notNull())
+        .addColumn('ended_ms', 'bigint', (c) => c.notNull())
+        .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('ops', 'integer', (c) => c.notNull())
+        .addColumn('errors', 'integer', (c) => c.notNull())
+        .addColumn('total_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('cost_usd', 'double precision', (c) => c.notNull())
+        .addColumn('op_names', sql`text[]`, (c) => c.notNull())
+        .addColumn('events', 'integer', (c) => c.notNull())
+        .execute();
+      // Search: newest first, by time range, then status / duration / op name.
+      await schema
+        .createIndex('traces_by_start')
+        .on('traces')
+        .columns(['started_ms desc', 'request_id desc'])
+        .execute();
+      await schema
+        .createIndex('traces_by_status')
+        .on('traces')
+        .columns(['status', 'started_ms desc'])
+        .execute();
+      await schema
+        .createIndex('traces_by_op')
+        .on('traces')
+        .using('gin')
+        .column('op_names')
+        .execute();
+      await schema
+        .createTable('usage')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('started_ms', 'bigint', (c) => c.notNull())
+        .addColumn('input_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('output_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('total_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('cost_usd', 'double precision', (c) => c.notNull())
+        .addColumn('calls', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('usage_pk', ['request_id', 'model'])
+        .execute();
+      await schema
+        .createIndex('usage_by_time')
+        .on('usage')
+        .columns(['started_ms', 'model'])
+        .execute();
+      await createGapsTable(db, SCHEMA);
+    },
+  },
+};
