@@ -11,6 +11,7 @@ import { findNatsServerBinary } from '../libs/platform/src/nats-server';
 import { type NatsServerHandle, spawnNatsServer } from '../libs/testing/src/nats-server';
 import { rawConsume, rawPublishAwait, rawPublishPipelined } from './raw';
 import { leaseProjection } from './lease-history';
+import { traceLookup, traceProjection } from './trace-store';
 import { normalizerConsume } from './normalizer';
 import { buildReport, formatReport, writeReport } from './report';
 import { runlogConsume, runlogPublishAwait, runlogPublishMany } from './runlog';
@@ -28,6 +29,8 @@ const QUICK = process.argv.includes('--quick');
 const DEFAULT_N = QUICK ? 20_000 : 100_000;
 const ONE_AT_A_TIME = QUICK ? 1_000 : 5_000;
 const BUDGET_MS = 10_000;
+/** Events in the trace-store table when trace-by-id latency is measured. */
+const STORED_TRACE_EVENTS = QUICK ? 100_000 : 1_000_000;
 const RESULTS = join(__dirname, '..', '..', 'bench', 'results', 'latest.json');
 
 function messageCount(): number {
@@ -68,6 +71,12 @@ const STEPS: readonly Step[] = [
   ...(process.env.DATABASE_URL
     ? [(ctx: BenchContext) => leaseProjection(ctx, 11, 'postgres')]
     : []),
+  (ctx) => traceProjection(ctx, 12, 'pglite'),
+  ...(process.env.DATABASE_URL
+    ? [(ctx: BenchContext) => traceProjection(ctx, 13, 'postgres')]
+    : []),
+  () => traceLookup(14, 'pglite', STORED_TRACE_EVENTS),
+  ...(process.env.DATABASE_URL ? [() => traceLookup(15, 'postgres', STORED_TRACE_EVENTS)] : []),
 ];
 
 async function main(): Promise<void> {

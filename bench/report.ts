@@ -11,6 +11,8 @@ export const PAIRS: readonly { readonly runlog: number; readonly raw: number }[]
   { runlog: 9, raw: 5 },
   { runlog: 10, raw: 6 },
   { runlog: 11, raw: 6 },
+  { runlog: 12, raw: 6 },
+  { runlog: 13, raw: 6 },
 ];
 
 export interface Environment {

@@ -1,0 +1,175 @@
+// trace-store: its projection over a pre-filled RUNLOG_TRACE, and trace-by-id latency with
+// a million events stored, into PGlite and (when DATABASE_URL is set) PostgreSQL.
+import { type Kysely, sql } from 'kysely';
+import { Registry } from 'prom-client';
+import { TraceMetrics } from '../apps/trace-store/src/projection/trace-metrics';
+import { TraceProjectionConsumer } from '../apps/trace-store/src/projection/trace-projection.consumer';
+import { TraceQueryService } from '../apps/trace-store/src/query/trace-query.service';
+import {
+  MIGRATIONS,
+  SCHEMA,
+  type TraceStoreDb,
+} from '../apps/trace-store/src/store/trace-store.schema';
+import {
+  decode,
+  DEADLETTER_STREAM,
+  DURABLES,
+  exampleData,
+  exampleEvent,
+  type KindOf,
+  type RunlogEvent,
+  streamName,
+} from '../libs/contracts/src';
+import { migrateToLatest, openStore, type Store } from '../libs/store/src';
+import { createTestDatabase, type TestDatabase } from '../libs/testing/src/database';
+import { type BenchContext, type Measurement, measured, within } from './setup';
+
+const TRACE = streamName('trace');
+/** Events per trace, and traces in flight at once (their events interleave). */
+const TRACE_LENGTH = 50;
+const CONCURRENT_TRACES = 20;
+
+/** One trace's `i`-th event: op starts and ends in pairs, an LLM call every tenth event. */
+function traceEvent(prefix: string, trace: number, i: number, startMs: number): RunlogEvent {
+  const kind: KindOf<'trace'> = i % 10 === 5 ? 'llm_usage' : i % 2 === 0 ? 'op_start' : 'op_end';
+  const requestId = `${prefix}-t${trace}`;
+  const data = {
+    ...exampleData('trace', kind),
+    event_id: `${requestId}-e${i}`,
+    request_id: requestId,
+    op_name: `step.${Math.floor(i / 2) % 5}`,
+    ctx: ['main'],
+    timestamp: new Date(startMs + i).toISOString(),
+    seq: i,
+  };
+  const result = decode(
+    exampleEvent('trace', kind, { id: `${requestId}-${i}`, subject: requestId, data }),
+  );
+  if (!result.ok) throw new Error(`bad bench event: ${JSON.stringify(result.errors)}`);
+  return result.value;
+}
+
+/** `count` events of traces of {@link TRACE_LENGTH}, {@link CONCURRENT_TRACES} at a time. */
+function traceEvents(count: number, prefix: string): RunlogEvent[] {
+  const events: RunlogEvent[] = [];
+  const perWave = TRACE_LENGTH * CONCURRENT_TRACES;
+  for (let wave = 0; events.length < count; wave++) {
+    for (let i = 0; i < TRACE_LENGTH && events.length < count; i++) {
+      for (let t = 0; t < CONCURRENT_TRACES && events.length < count; t++) {
+        const trace = wave * CONCURRENT_TRACES + t;
+        events.push(traceEvent(prefix, trace, i, Date.UTC(2026, 0, 1) + wave * perWave));
+      }
+    }
+  }
+  return events;
+}
+
+async function openBenchStore(
+  kind: 'pglite' | 'postgres',
+): Promise<{ store: Store<TraceStoreDb>; database: TestDatabase }> {
+  const database = await createTestDatabase(kind);
+  const store = await openStore<TraceStoreDb>(
+    database.kind === 'postgres'
+      ? { kind: 'postgres', url: database.url }
+      : { kind: 'pglite', dataDir: database.dataDir },
+  );
+  await migrateToLatest(store.db as Kysely<unknown>, SCHEMA, MIGRATIONS);
+  return { store, database };
+}
+
+/**
+ * 12 and 13. The projection from the first event until it has acked all `n` (or the
+ * budget ends). Needs the bench's own server: its durable has a fixed name.
+ */
+export async function traceProjection(
+  ctx: BenchContext,
+  id: number,
+  kind: 'pglite' | 'postgres',
+): Promise<Measurement> {
+  const { store, database } = await openBenchStore(kind);
+  try {
+    await ctx.jsm.streams.purge(TRACE);
+    const results = await ctx.bus.publishMany(traceEvents(ctx.n, `${ctx.tag}-trace-${kind}`));
+    if (results.some((result) => !result.ok)) throw new Error('could not fill RUNLOG_TRACE');
+    const metrics = new TraceMetrics(new Registry(), () =>
+      Promise.resolve({ pending: 0, inFlight: 0 }),
+    );
+    const projection = new TraceProjectionConsumer(ctx.bus, store, metrics);
+    const before = ctx.acks.count(DURABLES.traceStore);
+    const all = ctx.acks.reached(DURABLES.traceStore, before + ctx.n);
+    const started = performance.now();
+    await projection.onApplicationBootstrap();
+    const complete = await within(all, ctx.budgetMs);
+    await ctx.bus.connection.flush();
+    const ended = performance.now();
+    await projection.onModuleDestroy();
+    const done = Math.min(ctx.acks.count(DURABLES.traceStore) - before, ctx.n);
+    return measured(
+      id,
+      `runlog trace-store projection (${kind})`,
+      'runlog',
+      done,
+      started,
+      complete,
+      ended,
+    );
+  } finally {
+    await ctx.jsm.consumers.delete(TRACE, DURABLES.traceStore).catch(() => undefined);
+    await ctx.jsm.consumers
+      .delete(DEADLETTER_STREAM, `${DURABLES.traceStore}-redrive-trace`)
+      .catch(() => undefined);
+    await ctx.jsm.streams.purge(TRACE);
+    await store.close();
+    await database.drop();
+  }
+}
+
+/**
+ * 14 and 15. `GET /v1/traces/{id}` as the query service answers it (SQL by primary-key
+ * prefix, then the pure model), with `stored` events in the table: latency percentiles
+ * over `lookups` random traces. The rows are generated in SQL, not projected.
+ */
+export async function traceLookup(
+  id: number,
+  kind: 'pglite' | 'postgres',
+  stored: number,
+  lookups = 500,
+): Promise<Measurement & { readonly latencyMs: Record<'p50' | 'p99' | 'max', number> }> {
+  const { store, database } = await openBenchStore(kind);
+  try {
+    const traces = Math.ceil(stored / TRACE_LENGTH);
+    await sql`
+      insert into trace_store.events
+        (request_id, event_id, cursor, kind, op_name, ctx, timestamp, ts_ms, seq, payload)
+      select 'bench-t' || (n / ${TRACE_LENGTH}), 'e' || n, n,
+             case when n % 2 = 0 then 'op_start' else 'op_end' end,
+             'step.' || ((n % ${TRACE_LENGTH}) / 2 % 5), '["main"]'::jsonb,
+             to_char(to_timestamp(1767225600 + n / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             1767225600000 + n, n % ${TRACE_LENGTH},
+             case when n % 2 = 0 then '{"inputs":{}}'::jsonb
+                  else '{"outputs":null,"status":"ok","duration_ms":1,"yield_count":0}'::jsonb end
+      from generate_series(0, ${stored - 1}) as n`.execute(store.db);
+    await sql`analyze trace_store.events`.execute(store.db);
+    const query = new TraceQueryService(store);
+    const times: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < lookups; i++) {
+      const trace = `bench-t${Math.floor(Math.random() * traces)}`;
+      const t0 = performance.now();
+      const body = await query.trace(trace);
+      times.push(performance.now() - t0);
+      if (body?.events.length !== TRACE_LENGTH) throw new Error(`trace ${trace} came back wrong`);
+    }
+    const ended = performance.now();
+    times.sort((a, b) => a - b);
+    const at = (q: number) =>
+      Math.round((times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0) * 100) /
+      100;
+    const latencyMs = { p50: at(0.5), p99: at(0.99), max: at(1) };
+    const name = `runlog trace-store GET trace by id, ${stored.toLocaleString('en-US')} events stored (${kind}): p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms`;
+    return { ...measured(id, name, 'runlog', lookups, started, true, ended), latencyMs };
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+}
