@@ -10,6 +10,7 @@ export {
 } from './publisher/publisher';
 export type {
   ConsumerOptions,
+  ConsumerTuning,
   ConsumerSpec,
   EventHandler,
   BatchHandler,

@@ -8,3 +8,4 @@ export { migrateToLatest } from './migrations';
 export { STORE, StoreModule, type StoreModuleOptions } from './store.module';
 export { createGapsTable, recordGap, listGaps, type GapRecord, type StoredGap } from './gaps';
 export { lockKeys, LOCK_NAMESPACES } from './locks';
+export type { BigIntColumn, JsonColumn } from './columns';

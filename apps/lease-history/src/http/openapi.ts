@@ -1,6 +1,7 @@
 // JSON Schemas of lease-history's answers (DESIGN.md §4) for the OpenAPI document.
 // Documentation only: nothing here validates or shapes a response.
 import { type SchemaObject } from '@nestjs/swagger';
+import { ERROR_BODY_SCHEMA } from '@runlog/platform';
 import { type LeaseStateName } from '../projection/lease-state';
 
 export const LEASE_STATES: readonly LeaseStateName[] = ['held', 'expired', 'revoked'];
@@ -12,19 +13,8 @@ const cursor: SchemaObject = {
   description: 'A stream sequence',
 };
 
-export const ERROR_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string', example: 'invalid_parameter' },
-        message: { type: 'string' },
-        details: { type: 'array', items: { type: 'object' } },
-      },
-    },
-  },
-};
+/** The one error body of every service. */
+export const ERROR_SCHEMA: SchemaObject = ERROR_BODY_SCHEMA;
 
 export const LEASE_SCHEMA: SchemaObject = {
   type: 'object',

@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
-import { Bus, type ConsumerOptions, type RunningConsumer } from '@runlog/bus';
+import { Bus, type ConsumerTuning, type RunningConsumer } from '@runlog/bus';
 import { DURABLES } from '@runlog/contracts';
 import { STORE, type Store } from '@runlog/store';
 import { type LeaseHistoryDb } from '../store/lease-history.schema';
@@ -17,10 +17,7 @@ export const BATCH_SIZE = 200;
 
 /** Tuning of the projection's durables (tests make batches small); DESIGN.md fixes the rest. */
 export const LEASE_PROJECTION_OPTIONS = Symbol.for('runlog.lease-history.projection-options');
-export interface LeaseProjectionOptions extends Pick<
-  ConsumerOptions,
-  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
-> {
+export interface LeaseProjectionOptions extends ConsumerTuning {
   readonly batchSize?: number;
 }
 

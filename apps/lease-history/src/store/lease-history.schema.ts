@@ -1,15 +1,10 @@
 import { type Completed } from '@runlog/contracts';
-import { createGapsTable } from '@runlog/store';
-import { type ColumnType, type Kysely, type Migration } from 'kysely';
+import { type BigIntColumn, createGapsTable, type JsonColumn } from '@runlog/store';
+import { type Kysely, type Migration } from 'kysely';
 import { type LeaseEventData } from '../projection/lease-state';
 
 /** lease-history's own schema in the shared database (its migration table lives there too). */
 export const SCHEMA = 'lease_history';
-
-/** `bigint` columns: pg answers strings, PGlite numbers or bigints; read them with `Number()`. */
-type BigIntColumn = ColumnType<string | number | bigint, number, number>;
-/** `jsonb` columns: written as JSON text, read parsed. */
-type JsonColumn<T> = ColumnType<T, string, string>;
 
 /** Every lease_history and completion event applied, keyed by where it was stored. */
 export interface EventsTable {

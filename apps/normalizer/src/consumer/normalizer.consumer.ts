@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   Bus,
-  type ConsumerOptions,
+  type ConsumerTuning,
   type EventContext,
   Outcome,
   type RunningConsumer,
@@ -35,10 +35,7 @@ export const ORDER_RETRY_MS = 3_000;
 
 /** Tuning of the normalizer's durable (tests shorten `ackWaitMs`); DESIGN.md fixes the rest. */
 export const NORMALIZER_CONSUMER_OPTIONS = Symbol.for('runlog.normalizer.consumer-options');
-export type NormalizerConsumerOptions = Pick<
-  ConsumerOptions,
-  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
->;
+export type NormalizerConsumerOptions = ConsumerTuning;
 
 /**
  * The normalizer's durable consumer on RUNLOG_AGENT (DESIGN.md §3). For each raw event,

@@ -1,6 +1,7 @@
 // JSON Schemas of trace-store's answers (DESIGN.md §4) for the OpenAPI document.
 // Documentation only: nothing here validates or shapes a response.
 import { type SchemaObject } from '@nestjs/swagger';
+import { ERROR_BODY_SCHEMA } from '@runlog/platform';
 
 export const TRACE_STATUSES = ['ok', 'error', 'cancelled', 'open'] as const;
 
@@ -19,19 +20,8 @@ const byModel: SchemaObject = {
   items: { ...usageTotals, properties: { model: { type: 'string' }, ...usageTotals.properties } },
 };
 
-export const ERROR_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string', example: 'invalid_parameter' },
-        message: { type: 'string' },
-        details: { type: 'array', items: { type: 'object' } },
-      },
-    },
-  },
-};
+/** The one error body of every service. */
+export const ERROR_SCHEMA: SchemaObject = ERROR_BODY_SCHEMA;
 
 export const TRACE_SCHEMA: SchemaObject = {
   type: 'object',

@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
-import { Bus, type ConsumerOptions, type RunningConsumer } from '@runlog/bus';
+import { Bus, type ConsumerTuning, type RunningConsumer } from '@runlog/bus';
 import { DURABLES } from '@runlog/contracts';
 import { STORE, type Store } from '@runlog/store';
 import { type TraceStoreDb } from '../store/trace-store.schema';
@@ -17,10 +17,7 @@ export const BATCH_SIZE = 200;
 
 /** Tuning of the projection's durable (tests make batches small); DESIGN.md fixes the rest. */
 export const TRACE_PROJECTION_OPTIONS = Symbol.for('runlog.trace-store.projection-options');
-export interface TraceProjectionOptions extends Pick<
-  ConsumerOptions,
-  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
-> {
+export interface TraceProjectionOptions extends ConsumerTuning {
   readonly batchSize?: number;
 }
 

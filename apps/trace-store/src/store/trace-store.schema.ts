@@ -1,13 +1,8 @@
-import { createGapsTable } from '@runlog/store';
+import { type BigIntColumn, createGapsTable, type JsonColumn } from '@runlog/store';
 import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
 
 /** trace-store's own schema in the shared database (its migration table lives there too). */
 export const SCHEMA = 'trace_store';
-
-/** `bigint` columns: pg answers strings, PGlite numbers or bigints; read them with `Number()`. */
-type BigIntColumn = ColumnType<string | number | bigint, number, number>;
-/** `jsonb` columns: written as JSON text, read parsed. */
-type JsonColumn<T> = ColumnType<T, string, string>;
 
 /** Every trace event, once per (request_id, event_id), with the cursor it was first stored at. */
 export interface EventsTable {

@@ -56,3 +56,9 @@ export interface ConsumerSpec<F extends Family = Family> extends ConsumerOptions
   readonly family: F;
   readonly handler: HandlerBinding<F>;
 }
+
+/** The knobs a service lets its deployers (and tests) turn on its own durable. */
+export type ConsumerTuning = Pick<
+  ConsumerOptions,
+  'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
+>;

@@ -1,2 +1,2 @@
 export { createServiceApp, type ServiceAppOptions } from './create-service-app';
-export { serveOpenApi, OPENAPI_PATHS, type OpenApiOptions } from './openapi';
+export { ERROR_BODY_SCHEMA, serveOpenApi, OPENAPI_PATHS, type OpenApiOptions } from './openapi';

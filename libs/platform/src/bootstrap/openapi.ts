@@ -36,3 +36,18 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
     customSiteTitle: options.title,
   });
 }
+
+/** The JSON Schema of the one error body every service answers (`{error: {code, message, details}}`). */
+export const ERROR_BODY_SCHEMA = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', example: 'invalid_parameter' },
+        message: { type: 'string' },
+        details: { type: 'array', items: { type: 'object' } },
+      },
+    },
+  },
+} as const;
