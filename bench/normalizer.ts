@@ -16,7 +16,8 @@ import {
   subjectAttribute,
 } from '../libs/contracts/src';
 import { loadConfig } from '../libs/platform/src/config';
-import { type BenchContext, type Measurement, measured, SUBJECTS, within } from './setup';
+import { timeConsumer } from './projection';
+import { type BenchContext, type Measurement, SUBJECTS } from './setup';
 
 const AGENT = streamName('agent');
 const CANONICAL = streamName('canonical');
@@ -53,26 +54,20 @@ export async function normalizerConsume(ctx: BenchContext, id: number): Promise<
   const metrics = new NormalizerMetrics(new Registry(), config.normalizerDurability, () =>
     Promise.resolve({ pending: 0, inFlight: 0 }),
   );
-  const consumer = new NormalizerConsumer(ctx.bus, config, metrics);
-  const all = ctx.acks.reached(DURABLES.normalizer, ctx.n);
-  const started = performance.now();
-  await consumer.onApplicationBootstrap();
-  const complete = await within(all, ctx.budgetMs);
-  await ctx.bus.connection.flush();
-  const ended = performance.now();
-  await consumer.onModuleDestroy();
-  const row = measured(
-    id,
-    'runlog normalizer (compacted), raw agent -> canonical',
-    'runlog',
-    Math.min(ctx.acks.count(DURABLES.normalizer), ctx.n),
-    started,
-    complete,
-    ended,
-  );
-  await ctx.jsm.consumers.delete(AGENT, DURABLES.normalizer);
-  await ctx.jsm.streams.purge(AGENT);
-  await ctx.jsm.streams.purge(CANONICAL);
-  await new Kvm(ctx.bus.connection).open(RUN_STATE_BUCKET).then((kv) => kv.destroy());
-  return row;
+  try {
+    return await timeConsumer(
+      ctx,
+      {
+        id,
+        name: 'runlog normalizer (compacted), raw agent -> canonical',
+        durable: DURABLES.normalizer,
+      },
+      ['agent'],
+      new NormalizerConsumer(ctx.bus, config, metrics),
+    );
+  } finally {
+    await ctx.jsm.streams.purge(AGENT);
+    await ctx.jsm.streams.purge(CANONICAL);
+    await new Kvm(ctx.bus.connection).open(RUN_STATE_BUCKET).then((kv) => kv.destroy());
+  }
 }

@@ -1,6 +1,6 @@
 // trace-store: its projection over a pre-filled RUNLOG_TRACE, and trace-by-id latency with
 // a million events stored, into PGlite and (when DATABASE_URL is set) PostgreSQL.
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { TraceMetrics } from '../apps/trace-store/src/projection/trace-metrics';
 import { TraceProjectionConsumer } from '../apps/trace-store/src/projection/trace-projection.consumer';
@@ -12,7 +12,6 @@ import {
 } from '../apps/trace-store/src/store/trace-store.schema';
 import {
   decode,
-  DEADLETTER_STREAM,
   DURABLES,
   exampleData,
   exampleEvent,
@@ -20,9 +19,8 @@ import {
   type RunlogEvent,
   streamName,
 } from '../libs/contracts/src';
-import { migrateToLatest, openStore, type Store } from '../libs/store/src';
-import { createTestDatabase, type TestDatabase } from '../libs/testing/src/database';
-import { type BenchContext, type Measurement, measured, within } from './setup';
+import { timeConsumer, withBenchStore } from './projection';
+import { type BenchContext, type Measurement, measured } from './setup';
 
 const TRACE = streamName('trace');
 /** Events per trace, and traces in flight at once (their events interleave). */
@@ -64,19 +62,6 @@ function traceEvents(count: number, prefix: string): RunlogEvent[] {
   return events;
 }
 
-async function openBenchStore(
-  kind: 'pglite' | 'postgres',
-): Promise<{ store: Store<TraceStoreDb>; database: TestDatabase }> {
-  const database = await createTestDatabase(kind);
-  const store = await openStore<TraceStoreDb>(
-    database.kind === 'postgres'
-      ? { kind: 'postgres', url: database.url }
-      : { kind: 'pglite', dataDir: database.dataDir },
-  );
-  await migrateToLatest(store.db as Kysely<unknown>, SCHEMA, MIGRATIONS);
-  return { store, database };
-}
-
 /**
  * 12 and 13. The projection from the first event until it has acked all `n` (or the
  * budget ends). Needs the bench's own server: its durable has a fixed name.
@@ -86,42 +71,24 @@ export async function traceProjection(
   id: number,
   kind: 'pglite' | 'postgres',
 ): Promise<Measurement> {
-  const { store, database } = await openBenchStore(kind);
-  try {
-    await ctx.jsm.streams.purge(TRACE);
-    const results = await ctx.bus.publishMany(traceEvents(ctx.n, `${ctx.tag}-trace-${kind}`));
-    if (results.some((result) => !result.ok)) throw new Error('could not fill RUNLOG_TRACE');
-    const metrics = new TraceMetrics(new Registry(), () =>
-      Promise.resolve({ pending: 0, inFlight: 0 }),
-    );
-    const projection = new TraceProjectionConsumer(ctx.bus, store, metrics);
-    const before = ctx.acks.count(DURABLES.traceStore);
-    const all = ctx.acks.reached(DURABLES.traceStore, before + ctx.n);
-    const started = performance.now();
-    await projection.onApplicationBootstrap();
-    const complete = await within(all, ctx.budgetMs);
-    await ctx.bus.connection.flush();
-    const ended = performance.now();
-    await projection.onModuleDestroy();
-    const done = Math.min(ctx.acks.count(DURABLES.traceStore) - before, ctx.n);
-    return measured(
-      id,
-      `runlog trace-store projection (${kind})`,
-      'runlog',
-      done,
-      started,
-      complete,
-      ended,
-    );
-  } finally {
-    await ctx.jsm.consumers.delete(TRACE, DURABLES.traceStore).catch(() => undefined);
-    await ctx.jsm.consumers
-      .delete(DEADLETTER_STREAM, `${DURABLES.traceStore}-redrive-trace`)
-      .catch(() => undefined);
-    await ctx.jsm.streams.purge(TRACE);
-    await store.close();
-    await database.drop();
-  }
+  return withBenchStore<TraceStoreDb, Measurement>(kind, SCHEMA, MIGRATIONS, async (store) => {
+    try {
+      await ctx.jsm.streams.purge(TRACE);
+      const results = await ctx.bus.publishMany(traceEvents(ctx.n, `${ctx.tag}-trace-${kind}`));
+      if (results.some((result) => !result.ok)) throw new Error('could not fill RUNLOG_TRACE');
+      const metrics = new TraceMetrics(new Registry(), () =>
+        Promise.resolve({ pending: 0, inFlight: 0 }),
+      );
+      return await timeConsumer(
+        ctx,
+        { id, name: `runlog trace-store projection (${kind})`, durable: DURABLES.traceStore },
+        ['trace'],
+        new TraceProjectionConsumer(ctx.bus, store, metrics),
+      );
+    } finally {
+      await ctx.jsm.streams.purge(TRACE);
+    }
+  });
 }
 
 /**
@@ -135,8 +102,10 @@ export async function traceLookup(
   stored: number,
   lookups = 500,
 ): Promise<Measurement & { readonly latencyMs: Record<'p50' | 'p99' | 'max', number> }> {
-  const { store, database } = await openBenchStore(kind);
-  try {
+  return withBenchStore<
+    TraceStoreDb,
+    Measurement & { readonly latencyMs: Record<'p50' | 'p99' | 'max', number> }
+  >(kind, SCHEMA, MIGRATIONS, async (store) => {
     const traces = Math.ceil(stored / TRACE_LENGTH);
     await sql`
       insert into trace_store.events
@@ -168,8 +137,5 @@ export async function traceLookup(
     const latencyMs = { p50: at(0.5), p99: at(0.99), max: at(1) };
     const name = `runlog trace-store GET trace by id, ${stored.toLocaleString('en-US')} events stored (${kind}): p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms`;
     return { ...measured(id, name, 'runlog', lookups, started, true, ended), latencyMs };
-  } finally {
-    await store.close();
-    await database.drop();
-  }
+  });
 }
