@@ -1,5 +1,6 @@
 export {
   loadConfig,
+  configVariables,
   maxAgeVariable,
   ConfigurationError,
   type RunlogConfig,

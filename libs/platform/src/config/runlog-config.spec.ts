@@ -1,4 +1,4 @@
-import { ConfigurationError, loadConfig } from './runlog-config';
+import { ConfigurationError, configVariables, loadConfig } from './runlog-config';
 import { parseDuration } from './duration';
 
 function errorsOf(env: Record<string, string>): Array<{ variable: string; message: string }> {
@@ -126,5 +126,32 @@ describe('parseDuration', () => {
 
   it.each(['', '7', '1y', '-1d', '1.5h', 'd'])('%s is not a duration', (text) => {
     expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('configVariables', () => {
+  it('lists every variable loadConfig reads, DESIGN.md §6 and the extras of decisions D7', () => {
+    expect(configVariables()).toEqual(
+      expect.arrayContaining([
+        'NATS_URL',
+        'NATS_CREDS',
+        'NATS_USER',
+        'NATS_PASS',
+        'NATS_TOKEN',
+        'RUNLOG_STREAM_REPLICAS',
+        'RUNLOG_TRACE_MAX_AGE',
+        'DATABASE_URL',
+        'RUNLOG_DATA_DIR',
+        'RUNLOG_API_KEYS',
+        'NORMALIZER_DURABILITY',
+        'INGEST_PORT',
+        'LEASE_HISTORY_PORT',
+        'TRACE_STORE_PORT',
+        'NORMALIZER_PORT',
+        'LOG_LEVEL',
+        'RUNLOG_HTTP_HOST',
+      ]),
+    );
+    expect(configVariables()).not.toContain('PATH');
   });
 });

@@ -213,3 +213,23 @@ function parseApiKeys(
   }
   return keys;
 }
+
+/**
+ * Every environment variable {@link loadConfig} reads, found by letting it read an empty
+ * environment (so the list cannot drift from the code). Deployment files are checked
+ * against it.
+ */
+export function configVariables(): string[] {
+  const seen = new Set<string>();
+  const recorder = new Proxy<Env>(
+    {},
+    {
+      get: (_, key) => {
+        if (typeof key === 'string') seen.add(key);
+        return undefined;
+      },
+    },
+  );
+  loadConfig(recorder);
+  return [...seen].sort();
+}
