@@ -20,3 +20,5 @@ export * from './families/pipeline';
 export * from './families/agent';
 export { instantIso, instantMs } from './instant';
 export { isRfc3339 } from './validation/decorators';
+export { dataSchema, type JsonSchema } from './json-schema';
+export { asyncApiDocument } from './asyncapi';

@@ -1,0 +1,171 @@
+import { exampleEvent } from './examples';
+import {
+  ENGINE_LIVE_ONLY_KINDS,
+  eventType,
+  FAMILIES,
+  type Family,
+  KINDS,
+  type KindOf,
+} from './families';
+import { dataSchema, type JsonSchema } from './json-schema';
+import { DEADLETTER_STREAM, familyRetention, INGEST_STREAM, streamName } from './streams';
+
+/** The partition key of each family's subjects (DESIGN.md §3). */
+const KEYS: Readonly<Record<Family, string>> = {
+  engine: 'model',
+  lease_history: 'execution_id',
+  completion: 'execution_id',
+  signal_delivery: 'execution_id',
+  instance_tags: 'execution_id',
+  trace: 'request_id',
+  pipeline: 'node_id',
+  agent: 'thread_id.run_id (two key tokens)',
+  canonical: 'thread_id.run_id (two key tokens)',
+};
+
+const KEY_TOKEN =
+  'a key token: the key itself when it matches ^[A-Za-z0-9_\\-:@{}=+]+$, else ~ and the base64url of its UTF-8 bytes';
+
+/** The CloudEvents 1.0 envelope (structured JSON) of one kind, with its `data` schema. */
+function envelopeSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchema {
+  return {
+    type: 'object',
+    required: ['specversion', 'id', 'source', 'type', 'data'],
+    additionalProperties: false,
+    properties: {
+      specversion: { const: '1.0' },
+      id: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1024,
+        description: 'Unique; the JetStream msgID',
+      },
+      source: { type: 'string', minLength: 1, maxLength: 1024 },
+      type: { const: eventType(family, kind) },
+      time: { type: 'string', format: 'date-time' },
+      subject: { type: 'string', description: 'The partition key; derived from data when absent' },
+      datacontenttype: { const: 'application/json' },
+      sourceseq: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Per-source monotonic sequence, for gap detection',
+      },
+      data: dataSchema(family, kind),
+    },
+  };
+}
+
+const messageName = (family: Family, kind: string): string => `${family}.${kind}`;
+
+function messages(family: Family, kinds: readonly string[]): Record<string, { $ref: string }> {
+  return Object.fromEntries(
+    kinds.map((kind) => [kind, { $ref: `#/components/messages/${messageName(family, kind)}` }]),
+  );
+}
+
+const stored = (family: Family): readonly string[] =>
+  family === 'engine'
+    ? KINDS.engine.filter((kind) => !(ENGINE_LIVE_ONLY_KINDS as readonly string[]).includes(kind))
+    : KINDS[family];
+
+/**
+ * runlog's AsyncAPI 3.0 document, built from the contract (families, kinds, subjects,
+ * streams, the CloudEvents envelope and each kind's `data` schema), so that producers and
+ * consumers in other languages see exactly what `decode()` accepts. `npm run asyncapi`
+ * writes it to `asyncapi.yaml`; a test keeps the file and this in step.
+ */
+export function asyncApiDocument(version: string): Record<string, unknown> {
+  const channels: Record<string, unknown> = {};
+  const operations: Record<string, unknown> = {};
+  const components: Record<string, unknown> = {};
+  for (const family of FAMILIES) {
+    const key = { description: `${KEYS[family]}, as ${KEY_TOKEN}` };
+    channels[`events.${family}`] = {
+      address: `events.${family}.{key}`,
+      title: streamName(family),
+      description:
+        `Stored in JetStream stream ${streamName(family)} (${familyRetention(family)} retention); ` +
+        'the stream sequence is the cursor. Publish with a Nats-Msg-Id header equal to the id.',
+      parameters: { key },
+      messages: messages(family, stored(family)),
+    };
+    channels[`ingest.${family}`] = {
+      address: `ingest.${family}.{key}`,
+      title: `${INGEST_STREAM} (${family})`,
+      description: `Async ingress: ingest validates and routes to events.${family}; invalid input goes to deadletter.ingest.${family}.`,
+      parameters: { key },
+      messages: messages(family, KINDS[family]),
+    };
+    operations[`publish_${family}`] = {
+      action: 'send',
+      channel: { $ref: `#/channels/events.${family}` },
+    };
+    operations[`ingest_${family}`] = {
+      action: 'send',
+      channel: { $ref: `#/channels/ingest.${family}` },
+    };
+    operations[`consume_${family}`] = {
+      action: 'receive',
+      channel: { $ref: `#/channels/events.${family}` },
+    };
+    for (const kind of KINDS[family]) {
+      components[messageName(family, kind)] = {
+        name: kind,
+        title: eventType(family, kind),
+        contentType: 'application/json',
+        payload: envelopeSchema(family, kind),
+        examples: [{ name: kind, payload: exampleEvent(family, kind) }],
+      };
+    }
+  }
+  channels['live.engine'] = {
+    address: 'live.engine.{model}',
+    description: 'Engine lifecycle events, core NATS only (never stored).',
+    parameters: { model: { description: `the model, as ${KEY_TOKEN}` } },
+    messages: messages('engine', ENGINE_LIVE_ONLY_KINDS),
+  };
+  channels['live.agent'] = {
+    address: 'live.agent.{thread}.{run}',
+    description: 'Every raw agent event, forwarded by the normalizer over core NATS.',
+    parameters: {
+      thread: { description: `thread_id, as ${KEY_TOKEN}` },
+      run: { description: `run_id, as ${KEY_TOKEN}` },
+    },
+    messages: messages('agent', KINDS.agent),
+  };
+  channels.deadletter = {
+    address: 'deadletter.{consumer}.{family}',
+    title: DEADLETTER_STREAM,
+    description:
+      'Parked messages: the original body and headers, plus Runlog-Dl-* headers with the reason, cause, original stream, sequence and deliveries.',
+    parameters: {
+      consumer: { description: 'the durable' },
+      family: { description: 'the family, or unknown' },
+    },
+    messages: { deadLetter: { $ref: '#/components/messages/deadletter' } },
+  };
+  operations.tail_live_engine = { action: 'receive', channel: { $ref: '#/channels/live.engine' } };
+  operations.tail_live_agent = { action: 'receive', channel: { $ref: '#/channels/live.agent' } };
+  operations.read_dead_letters = { action: 'receive', channel: { $ref: '#/channels/deadletter' } };
+  components.deadletter = {
+    name: 'deadLetter',
+    title: 'A dead letter',
+    payload: { description: 'The original message body, byte for byte.' },
+  };
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'runlog',
+      version,
+      description:
+        'The event bus of runlog: one JetStream stream per event family, CloudEvents 1.0 in structured JSON (DESIGN.md).',
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      local: { host: '127.0.0.1:4222', protocol: 'nats', description: 'NATS with JetStream' },
+    },
+    channels,
+    operations,
+    components: { messages: components },
+  };
+}
