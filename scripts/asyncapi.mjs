@@ -13,5 +13,8 @@ const { stringify } = require('yaml');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const header =
   '# runlog AsyncAPI document, generated from libs/contracts by `npm run asyncapi`: do not edit.\n';
-writeFileSync(join(root, 'asyncapi.yaml'), header + stringify(asyncApiDocument(version), { lineWidth: 0, aliasDuplicateObjects: false }));
+writeFileSync(
+  join(root, 'asyncapi.yaml'),
+  header + stringify(asyncApiDocument(version), { lineWidth: 0, aliasDuplicateObjects: false }),
+);
 console.log('wrote asyncapi.yaml');
