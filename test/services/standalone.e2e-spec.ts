@@ -4,8 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { FAMILIES, INGEST_STREAM, DEADLETTER_STREAM, streamName } from '@runlog/contracts';
-import { freePort, startNats, type NatsServerHandle } from '@runlog/testing';
+import {
+  DEADLETTER_STREAM,
+  exampleData,
+  exampleEvent,
+  FAMILIES,
+  INGEST_STREAM,
+  streamName,
+} from '@runlog/contracts';
+import { freePort, startNats, type NatsServerHandle, waitFor } from '@runlog/testing';
 import { RUN_STATE_BUCKET } from '../../apps/normalizer/src/run-state/run-state-store';
 
 const root = resolve(__dirname, '../..');
@@ -153,4 +160,62 @@ describe('npm start (all four services in one process)', () => {
     expect(stderr).toContain('INGEST_PORT');
     expect(stderr).toContain('NORMALIZER_DURABILITY');
   }, 30_000);
+  it('logs JSON lines with a request id, and never a credential or an event payload', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(root, 'dist/apps/ingest/src/main.js')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NATS_URL: nats.url,
+        RUNLOG_DATA_DIR: dataDir,
+        RUNLOG_HTTP_HOST: '127.0.0.1',
+        INGEST_PORT: String(port),
+        RUNLOG_API_KEYS: 'key-secret-4711=*',
+        LOG_LEVEL: 'info',
+        LOG_PRETTY: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exit = exited(child);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await linesMatching(child, /^runlog ingest listening on /, 1);
+      const event = {
+        ...exampleEvent('trace', 'op_start'),
+        id: 'logged-event-1',
+        data: {
+          ...exampleData('trace', 'op_start'),
+          payload: { inputs: { note: 'payload-marker-0815' } },
+        },
+      };
+      const response = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer key-secret-4711',
+          'x-request-id': 'req-log-test-1',
+        },
+        body: JSON.stringify(event),
+      });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('x-request-id')).toBe('req-log-test-1');
+      // The request log line, once pino has written it (no event to await from a child).
+      const line = await waitFor(
+        'the request log line',
+        () => output.split('\n').find((l) => l.includes('"req-log-test-1"')),
+        { timeoutMs: 5_000 },
+      );
+      const entry = JSON.parse(line) as {
+        req?: { id?: string; headers?: Record<string, string> };
+      };
+      expect(entry.req?.id).toBe('req-log-test-1');
+      expect(entry.req?.headers?.authorization).toBe('[redacted]');
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    }
+    expect(output).not.toContain('key-secret-4711');
+    expect(output).not.toContain('payload-marker-0815');
+  });
 });

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage } from 'node:http';
 import { type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -14,6 +16,14 @@ export interface ServiceAppOptions {
   readonly openapi?: OpenApiOptions;
 }
 
+/** The caller's `x-request-id` (a sane one), else a new UUID. */
+function requestId(request: Pick<IncomingMessage, 'headers'>): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && given.length > 0 && given.length <= 128
+    ? given
+    : randomUUID();
+}
+
 /**
  * A runlog service on Fastify: pino logs, the one error shape, graceful shutdown
  * (module destroy hooks stop consumers, then the bus drains), OpenAPI when asked.
@@ -25,10 +35,21 @@ export async function createServiceApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, trustProxy: true }),
+    new FastifyAdapter({
+      bodyLimit: options.bodyLimit ?? 1024 * 1024,
+      trustProxy: true,
+      // One request id for Fastify, the request log and the caller: theirs when given.
+      genReqId: requestId,
+    }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
   app.useGlobalFilters(new ApiErrorFilter());
   if (options.shutdownHooks) app.enableShutdownHooks();
   if (options.openapi) serveOpenApi(app, options.openapi);

@@ -1,5 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { type RunlogConfig } from '../config/runlog-config';
 
@@ -12,8 +11,9 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * pino through nestjs-pino: JSON lines in production, pretty in a TTY; a request id per
- * request (the caller's `x-request-id` when given); credentials redacted; no bodies.
+ * pino through nestjs-pino: JSON lines in production, pretty in a TTY; each request logged
+ * with its id (Fastify's, which is the caller's `x-request-id` when given, see
+ * createServiceApp); credentials redacted; no bodies.
  */
 @Module({})
 export class LoggingModule {
@@ -22,16 +22,12 @@ export class LoggingModule {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          // Every route (the module's default pattern does not match on Fastify with Nest 12).
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
           pinoHttp: {
             name: service,
             level: config.logLevel,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            genReqId: (req, res) => {
-              const given = req.headers['x-request-id'];
-              const id = typeof given === 'string' && given.length <= 128 ? given : randomUUID();
-              res.setHeader('x-request-id', id);
-              return id;
-            },
             // Health probes and scrapes would drown the request log.
             autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
             ...(config.logPretty
