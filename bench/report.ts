@@ -34,24 +34,71 @@ export interface Ratio {
   readonly ratio: number;
 }
 
-export interface Report {
+/** The headline figures under stable names (issue 8), each absent when its row did not run. */
+export interface Summary {
+  readonly raw_publish_per_s?: number;
+  readonly raw_consume_per_s?: number;
+  readonly bus_publish_per_s?: number;
+  readonly normalizer_per_s?: number;
+  readonly lease_projection_per_s?: number;
+  readonly lease_projection_pg_per_s?: number;
+  readonly trace_projection_per_s?: number;
+  readonly trace_projection_pg_per_s?: number;
+  readonly trace_by_id_p50_ms?: number;
+  readonly trace_by_id_p99_ms?: number;
+  readonly trace_by_id_pg_p50_ms?: number;
+  readonly trace_by_id_pg_p99_ms?: number;
+  /** Each divided by the raw figure of the same run. */
+  readonly ratios: {
+    readonly bus_publish?: number;
+    readonly trace_projection?: number;
+    readonly trace_projection_pg?: number;
+  };
+}
+
+export interface Report extends Summary {
   readonly finishedAt: string;
   readonly environment: Environment;
-  readonly measurements: readonly Measurement[];
-  readonly ratios: readonly Ratio[];
+  readonly measurements: readonly (Measurement & { readonly latencyMs?: Latency })[];
+  /** Every runlog row with its raw row. */
+  readonly pairs: readonly Ratio[];
+}
+
+/** Latency percentiles of a latency row, in milliseconds. */
+export interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
 }
 
 export function buildReport(
   environment: Environment,
-  measurements: readonly Measurement[],
+  measurements: readonly (Measurement & { readonly latencyMs?: Latency })[],
 ): Report {
-  const rate = (id: number): number | undefined => measurements.find((m) => m.id === id)?.rate;
-  const ratios = PAIRS.flatMap(({ runlog, raw }) => {
+  const row = (id: number) => measurements.find((m) => m.id === id);
+  const rate = (id: number): number | undefined => row(id)?.rate;
+  const pairs = PAIRS.flatMap(({ runlog, raw }) => {
     const a = rate(runlog);
     const b = rate(raw);
     return a === undefined || b === undefined ? [] : [{ runlog, raw, ratio: a / b }];
   });
-  return { finishedAt: new Date().toISOString(), environment, measurements, ratios };
+  const ratio = (id: number) => pairs.find((pair) => pair.runlog === id)?.ratio;
+  const summary: Summary = {
+    raw_publish_per_s: rate(2),
+    raw_consume_per_s: rate(6),
+    bus_publish_per_s: rate(4),
+    normalizer_per_s: rate(9),
+    lease_projection_per_s: rate(10),
+    lease_projection_pg_per_s: rate(11),
+    trace_projection_per_s: rate(12),
+    trace_projection_pg_per_s: rate(13),
+    trace_by_id_p50_ms: row(14)?.latencyMs?.p50,
+    trace_by_id_p99_ms: row(14)?.latencyMs?.p99,
+    trace_by_id_pg_p50_ms: row(15)?.latencyMs?.p50,
+    trace_by_id_pg_p99_ms: row(15)?.latencyMs?.p99,
+    ratios: { bus_publish: ratio(4), trace_projection: ratio(12), trace_projection_pg: ratio(13) },
+  };
+  return { finishedAt: new Date().toISOString(), environment, measurements, pairs, ...summary };
 }
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -66,7 +113,7 @@ export function formatReport(report: Report): string {
     '',
   ];
   const rows = report.measurements.map((m) => {
-    const ratio = report.ratios.find((r) => r.runlog === m.id);
+    const ratio = report.pairs.find((r) => r.runlog === m.id);
     const versus = ratio ? `${ratio.ratio.toFixed(2)}× of #${ratio.raw}` : '';
     const messages = number.format(m.messages) + (m.complete ? '' : ' (budget hit)');
     return [String(m.id), m.name, messages, m.seconds.toFixed(2), number.format(m.rate), versus];
