@@ -8,20 +8,12 @@ import {
   type KindOf,
 } from './families';
 import { dataSchema, type JsonSchema } from './json-schema';
+import { hasPairKey, KEY_FIELD } from './keys';
 import { DEADLETTER_STREAM, familyRetention, INGEST_STREAM, streamName } from './streams';
 
 /** The partition key of each family's subjects (DESIGN.md §3). */
-const KEYS: Readonly<Record<Family, string>> = {
-  engine: 'model',
-  lease_history: 'execution_id',
-  completion: 'execution_id',
-  signal_delivery: 'execution_id',
-  instance_tags: 'execution_id',
-  trace: 'request_id',
-  pipeline: 'node_id',
-  agent: 'thread_id.run_id (two key tokens)',
-  canonical: 'thread_id.run_id (two key tokens)',
-};
+const keyOf = (family: Family): string =>
+  hasPairKey(family) ? 'thread_id.run_id (two key tokens)' : KEY_FIELD[family];
 
 const KEY_TOKEN =
   'a key token: the key itself when it matches ^[A-Za-z0-9_\\-:@{}=+]+$, else ~ and the base64url of its UTF-8 bytes';
@@ -79,7 +71,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   const operations: Record<string, unknown> = {};
   const components: Record<string, unknown> = {};
   for (const family of FAMILIES) {
-    const key = { description: `${KEYS[family]}, as ${KEY_TOKEN}` };
+    const key = { description: `${keyOf(family)}, as ${KEY_TOKEN}` };
     channels[`events.${family}`] = {
       address: `events.${family}.{key}`,
       title: streamName(family),

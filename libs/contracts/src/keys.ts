@@ -7,7 +7,8 @@ export function hasPairKey(family: Family): family is 'agent' | 'canonical' {
   return family === 'agent' || family === 'canonical';
 }
 
-const KEY_FIELD: Readonly<Record<Exclude<Family, 'agent' | 'canonical'>, string>> = {
+/** The `data` field that is a family's partition key (the pair-keyed families excepted). */
+export const KEY_FIELD: Readonly<Record<Exclude<Family, 'agent' | 'canonical'>, string>> = {
   engine: 'model',
   lease_history: 'execution_id',
   completion: 'execution_id',
