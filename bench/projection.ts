@@ -1,6 +1,7 @@
 // What the service rows share: a store of either kind for one row, the timing of a
 // service's consumer from its start until it has acked `n`, and removing its durable.
 import { type Kysely, type Migration } from 'kysely';
+import { redriveDurable } from '../libs/bus/src';
 import { DEADLETTER_STREAM, type Family, streamName } from '../libs/contracts/src';
 import { migrateToLatest, openStore, type Store } from '../libs/store/src';
 import { createTestDatabase } from '../libs/testing/src/database';
@@ -60,7 +61,7 @@ export async function timeConsumer(
     for (const family of families) {
       await ctx.jsm.consumers.delete(streamName(family), row.durable).catch(() => undefined);
       await ctx.jsm.consumers
-        .delete(DEADLETTER_STREAM, `${row.durable}-redrive-${family}`)
+        .delete(DEADLETTER_STREAM, redriveDurable(row.durable, family))
         .catch(() => undefined);
     }
   }

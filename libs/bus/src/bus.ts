@@ -17,7 +17,7 @@ import { type BusOptions } from './bus-options';
 import { connectNats } from './connection/connect';
 import { type ConsumerSpec } from './consumer/consumer-spec';
 import { DurableConsumer } from './consumer/durable-consumer';
-import { DeadLetters, redriveSubject } from './dead-letter/dead-letters';
+import { DeadLetters, redriveDurable, redriveSubject } from './dead-letter/dead-letters';
 import { type BusMetrics, NOOP_BUS_METRICS } from './metrics/bus-metrics';
 import { ensureStream } from './provisioning/provision';
 import {
@@ -127,7 +127,7 @@ export class Bus {
       spec,
       {
         stream: DEADLETTER_STREAM,
-        durable: `${spec.durable}-redrive-${spec.family}`,
+        durable: redriveDurable(spec.durable, spec.family),
         filterSubject: redriveSubject(spec.durable, spec.family),
         redrive: true,
       },

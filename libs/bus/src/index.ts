@@ -21,6 +21,7 @@ export { Outcome, type BatchOutcome } from './consumer/outcome';
 export type { Gap, GapHook } from './consumer/gap';
 export {
   DeadLetters,
+  redriveDurable,
   redriveSubject,
   type ListDeadLettersOptions,
   type ReplayOptions,

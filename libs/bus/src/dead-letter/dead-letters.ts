@@ -23,6 +23,11 @@ export interface ReplayOptions {
 
 const PAGE = 1_000;
 
+/** The durable on RUNLOG_DEADLETTER that reads a consumer's re-driven letters of one family. */
+export function redriveDurable(consumer: string, family: string): string {
+  return `${consumer}-redrive-${family}`;
+}
+
 /** The subject a re-driven dead letter is delivered on (docs/decisions.md D3). */
 export function redriveSubject(consumer: string, family: string): string {
   return `redrive.${consumer}.${family}`;
