@@ -38,6 +38,11 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+/** Room left in a NATS message for headers and the subject. */
+const HEADROOM_BYTES = 4 * 1024;
+/** The NATS server's default `max_payload`, when the server has not said. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 /**
  * The JetStream bus: one NATS connection, provisioning, the publisher, durable consumers,
  * replay/tail and dead-letter admin. Framework-free; `BusModule` wires it into NestJS.
@@ -148,6 +153,14 @@ export class Bus {
     };
     this.consumers.add(running);
     return running;
+  }
+
+  /**
+   * The largest encoded event one NATS message can carry on this connection: the server's
+   * `max_payload` less room for headers and the subject (which it counts too).
+   */
+  get maxEventBytes(): number {
+    return (this.connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADROOM_BYTES;
   }
 
   /** Replays a family from a cursor, then tails it live (typed, in stream order). */

@@ -22,3 +22,4 @@ export { instantIso, instantMs } from './instant';
 export { isRfc3339 } from './validation/decorators';
 export { dataSchema, type JsonSchema } from './json-schema';
 export { asyncApiDocument } from './asyncapi';
+export { decodeBatch, type DecodeBatchOptions, type RejectedEvent } from './decode-batch';

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { type Bus, isBusError } from '@runlog/bus';
-import { encode, liveEngineSubject, type RunlogEvent } from '@runlog/contracts';
+import { decodeBatch, encode, liveEngineSubject, type RunlogEvent } from '@runlog/contracts';
 import { type Command } from 'commander';
 import { CliError } from '../cli-error';
 import { type GlobalOptions, messageOf, withBus } from '../connection';
-import { describeRejected, parseEvents, validateEvents } from '../input/events-input';
+import { describeRejected, parseEvents } from '../input/events-input';
 import { note, out, outJson, paint } from '../output';
 
 interface PublishOptions extends GlobalOptions {
@@ -21,10 +21,6 @@ interface Accepted {
   readonly cursor: string | null;
   readonly duplicate: boolean;
 }
-
-/** Room left in a NATS message for headers and the subject, as ingest keeps it. */
-const HEADROOM_BYTES = 4 * 1024;
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 export function registerPublish(program: Command): void {
   program
@@ -61,7 +57,7 @@ async function publish(file: string, options: PublishOptions): Promise<void> {
   const inputs = parsed.value;
   // Everything is checked before anything is published (and before connecting).
   const receivedAt = new Date();
-  validOrReport(validateEvents(inputs, { receivedAt }), inputs.length, options);
+  validOrReport(decodeBatch(inputs, { receivedAt }), inputs.length, options);
   if (options.dryRun) {
     if (options.json) outJson({ valid: inputs.length });
     else note(`${inputs.length} valid event(s); nothing published (--dry-run)`);
@@ -70,9 +66,8 @@ async function publish(file: string, options: PublishOptions): Promise<void> {
   await withBus(
     options,
     async (bus) => {
-      const maxPayload = bus.connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
       const events = validOrReport(
-        validateEvents(inputs, { receivedAt, maxEventBytes: maxPayload - HEADROOM_BYTES }),
+        decodeBatch(inputs, { receivedAt, maxEventBytes: bus.maxEventBytes }),
         inputs.length,
         options,
       );
@@ -84,7 +79,7 @@ async function publish(file: string, options: PublishOptions): Promise<void> {
 
 /** The valid events; or every error printed (stderr, or stdout with --json) and exit 1. */
 function validOrReport(
-  validated: ReturnType<typeof validateEvents>,
+  validated: ReturnType<typeof decodeBatch>,
   total: number,
   options: PublishOptions,
 ): RunlogEvent[] {

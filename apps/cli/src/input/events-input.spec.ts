@@ -1,5 +1,5 @@
-import { exampleEvent } from '@runlog/contracts';
-import { describeRejected, parseEvents, validateEvents } from './events-input';
+import { decodeBatch, exampleEvent } from '@runlog/contracts';
+import { describeRejected, parseEvents } from './events-input';
 
 const event = (id: string, data: Record<string, unknown> = {}) => {
   const base = exampleEvent('engine', 'request_served');
@@ -32,10 +32,10 @@ describe('parseEvents', () => {
   });
 });
 
-describe('validateEvents', () => {
+describe('decodeBatch (as publish uses it)', () => {
   it('answers the typed events when every one is valid, filling in time', () => {
     const receivedAt = new Date('2026-11-23T09:00:00.000Z');
-    const result = validateEvents([event('a'), event('b')], { receivedAt });
+    const result = decodeBatch([event('a'), event('b')], { receivedAt });
     expect(result.ok).toBe(true);
     if (result.ok) {
       expect(result.value.map((e) => [e.family, e.kind, e.id, e.subject])).toEqual([
@@ -46,7 +46,7 @@ describe('validateEvents', () => {
   });
 
   it('rejects the batch with every error of every invalid event, by index and path', () => {
-    const result = validateEvents([
+    const result = decodeBatch([
       event('a'),
       event('b', { status_code: 900 }),
       { specversion: '1.0', source: 's', type: 'runlog.nope.x', data: {} },
@@ -65,7 +65,7 @@ describe('validateEvents', () => {
   });
 
   it('rejects an event too large for one NATS message', () => {
-    const result = validateEvents([event('a')], { maxEventBytes: 100 });
+    const result = decodeBatch([event('a')], { maxEventBytes: 100 });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]?.errors[0]?.code).toBe('too_large');
   });

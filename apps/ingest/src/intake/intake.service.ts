@@ -1,23 +1,19 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Bus, type BusError } from '@runlog/bus';
 import {
-  decode,
+  decodeBatch,
   encode,
   type Family,
   isFamily,
   liveEngineSubject,
   parseEventType,
+  type RejectedEvent,
   type RunlogEvent,
-  type ValidationError,
 } from '@runlog/contracts';
 import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
 
 /** One event that failed validation: its place in the batch, its id if it had one, every error. */
-export interface RejectedEvent {
-  readonly index: number;
-  readonly id: string | null;
-  readonly errors: readonly ValidationError[];
-}
+export type { RejectedEvent };
 
 /** Where one accepted event went; live-only engine kinds have no stream and no cursor. */
 export interface AcceptedEvent {
@@ -44,11 +40,6 @@ export interface Published {
   readonly accepted: readonly AcceptedEvent[];
   readonly failed: readonly FailedEvent[];
 }
-
-/** Room left in a NATS message for headers and the subject (the server's max_payload counts them). */
-const HEADROOM_BYTES = 4 * 1024;
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-const encoder = new TextEncoder();
 
 /** Engine lifecycle kinds are live only (DESIGN.md §3): published to `live.engine.<model>`, never stored. */
 export function isLiveOnly(event: RunlogEvent): boolean {
@@ -87,41 +78,10 @@ export class IntakeService implements OnApplicationBootstrap {
       );
   }
 
-  /** The largest encoded event one NATS message can carry here. */
-  get maxEventBytes(): number {
-    const maxPayload = this.bus.connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    return maxPayload - HEADROOM_BYTES;
-  }
-
   /** Validates every input; any failure rejects the whole batch, each error named by index and path. */
   validate(inputs: readonly unknown[], receivedAt = new Date()): Validated {
-    const events: RunlogEvent[] = [];
-    const rejected: RejectedEvent[] = [];
-    const limit = this.maxEventBytes;
-    inputs.forEach((input, index) => {
-      const result = decode(input, { receivedAt });
-      if (!result.ok) {
-        rejected.push({ index, id: idOf(input), errors: result.errors });
-        return;
-      }
-      const size = encoder.encode(JSON.stringify(encode(result.value))).byteLength;
-      if (size > limit) {
-        rejected.push({
-          index,
-          id: result.value.id,
-          errors: [
-            {
-              path: '',
-              code: 'too_large',
-              message: `the event is ${size} bytes encoded; at most ${limit} fit in one NATS message`,
-            },
-          ],
-        });
-        return;
-      }
-      events.push(result.value);
-    });
-    return rejected.length > 0 ? { ok: false, rejected } : { ok: true, events };
+    const result = decodeBatch(inputs, { receivedAt, maxEventBytes: this.bus.maxEventBytes });
+    return result.ok ? { ok: true, events: result.value } : { ok: false, rejected: result.errors };
   }
 
   /**
@@ -166,12 +126,6 @@ export class IntakeService implements OnApplicationBootstrap {
   get maxBatch(): number {
     return this.config.ingest.maxBatch;
   }
-}
-
-function idOf(input: unknown): string | null {
-  if (typeof input !== 'object' || input === null) return null;
-  const id = (input as { id?: unknown }).id;
-  return typeof id === 'string' ? id : null;
 }
 
 function failure(error: BusError): { code: string; message: string } {
