@@ -11,6 +11,7 @@ import {
   DURABLES,
   type Family,
   INGEST_STREAM,
+  type RunlogEvent,
   isFamily,
   type ValidationError,
 } from '@runlog/contracts';
@@ -29,6 +30,15 @@ type Parsed =
   | { readonly ok: true; readonly input: unknown }
   | { readonly ok: false; readonly errors: ValidationError[] };
 
+/** A message that is valid and ready to route, or invalid with the errors it is parked with. */
+type Checked =
+  | { readonly ok: true; readonly event: RunlogEvent }
+  | {
+      readonly ok: false;
+      readonly family: Family | 'unknown';
+      readonly errors: readonly ValidationError[];
+    };
+
 /**
  * Async ingress (DESIGN.md §4): the durable `ingest` consumer on RUNLOG_INGEST
  * (`ingest.<family>.<key>`, work-queue). Each message goes through the same intake as
@@ -36,12 +46,18 @@ type Parsed =
  * an invalid one is dead-lettered to `deadletter.ingest.<family>` with its errors and
  * acked (never retried forever); one JetStream cannot take yet is retried with backoff
  * and stays in RUNLOG_INGEST until it lands (never lost).
+ *
+ * Messages are routed in micro-batches: whatever has arrived while the previous batch was
+ * being published (up to {@link MAX_ACK_PENDING}) is validated and published pipelined in
+ * arrival order, then each message is acked. One at a time, every event would wait for
+ * its own JetStream round trip.
  */
 @Injectable()
 export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AsyncIngress');
   private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly queue: JsMsg[] = [];
+  private draining: Promise<void> | undefined;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -57,54 +73,87 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
       maxAckPending: MAX_ACK_PENDING,
     });
     const consumer = await this.bus.js.consumers.get(INGEST_STREAM, DURABLES.ingest);
-    const messages = await consumer.consume({ max_messages: MAX_ACK_PENDING });
-    this.messages = messages;
-    this.loop = (async () => {
-      for await (const message of messages) await this.settle(message);
-    })().catch((error: unknown) => this.logger.error(`async ingress stopped: ${describe(error)}`));
+    // The server's max_ack_pending bounds the queue: nothing more arrives until some is acked.
+    this.messages = await consumer.consume({
+      max_messages: MAX_ACK_PENDING,
+      callback: (message) => this.enqueue(message),
+    });
   }
 
-  /** Stops pulling and lets the message in hand finish (the bus drains afterwards). */
+  /** Stops pulling and lets the messages in hand finish (the bus drains afterwards). */
   async onModuleDestroy(): Promise<void> {
-    this.messages?.stop();
-    await this.loop;
+    await this.messages?.close();
+    await this.draining;
   }
 
-  /** One message, whatever happens: an unexpected error parks it rather than stopping the loop. */
-  private async settle(message: JsMsg): Promise<void> {
-    try {
-      await this.handle(message);
-    } catch (error) {
-      this.logger.error(`could not process ${message.subject}: ${describe(error)}`);
-      await this.park(message, familyOfSubject(message.subject), [
-        { path: '', code: 'invalid_value', message: `could not be processed: ${describe(error)}` },
-      ]);
+  private enqueue(message: JsMsg): void {
+    this.queue.push(message);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_ACK_PENDING);
+      try {
+        await this.route(batch);
+      } catch (error) {
+        // Unexpected: nothing of the batch is acked, so all of it is retried.
+        this.logger.error(`could not route ${batch.length} messages: ${describe(error)}`);
+        for (const message of batch) this.retry(message, describe(error));
+      }
     }
   }
 
-  private async handle(message: JsMsg): Promise<void> {
+  /** Parks the invalid, publishes the valid pipelined in arrival order, then acks or retries each. */
+  private async route(batch: readonly JsMsg[]): Promise<void> {
+    const valid: Array<{ message: JsMsg; event: RunlogEvent }> = [];
+    const parked: Array<Promise<void>> = [];
+    for (const message of batch) {
+      const checked = this.check(message);
+      if (checked.ok) valid.push({ message, event: checked.event });
+      else parked.push(this.park(message, checked.family, checked.errors));
+    }
+    if (valid.length > 0) {
+      const { failed } = await this.intake.publish(valid.map((item) => item.event));
+      const reasons = new Map(failed.map((f) => [f.index, f.message]));
+      valid.forEach(({ message }, index) => {
+        const reason = reasons.get(index);
+        if (reason === undefined) message.ack();
+        else this.retry(message, reason);
+      });
+    }
+    await Promise.all(parked);
+  }
+
+  /** Decodes and validates one message through the same intake as HTTP. */
+  private check(message: JsMsg): Checked {
     const family = familyOfSubject(message.subject);
-    const parsed = parse(message);
-    if (!parsed.ok) return this.park(message, family, parsed.errors);
-    const named = familyOfInput(parsed.input);
-    if (named !== undefined && family !== 'unknown' && named !== family) {
-      return this.park(message, family, [
-        {
-          path: 'type',
-          code: 'invalid_value',
-          message: `a ${named} event was published to ${message.subject}; use ingest.${named}.<key>`,
-        },
-      ]);
+    try {
+      const parsed = parse(message);
+      if (!parsed.ok) return { ok: false, family, errors: parsed.errors };
+      const named = familyOfInput(parsed.input);
+      if (named !== undefined && family !== 'unknown' && named !== family) {
+        const errors: ValidationError[] = [
+          {
+            path: 'type',
+            code: 'invalid_value',
+            message: `a ${named} event was published to ${message.subject}; use ingest.${named}.<key>`,
+          },
+        ];
+        return { ok: false, family, errors };
+      }
+      const validated = this.intake.validate([parsed.input]);
+      if (!validated.ok)
+        return { ok: false, family, errors: [...(validated.rejected[0]?.errors ?? [])] };
+      const [event] = validated.events;
+      if (event === undefined) throw new Error('validation returned no event');
+      return { ok: true, event };
+    } catch (error) {
+      const errors: ValidationError[] = [
+        { path: '', code: 'invalid_value', message: `could not be processed: ${describe(error)}` },
+      ];
+      return { ok: false, family, errors };
     }
-    const validated = this.intake.validate([parsed.input]);
-    if (!validated.ok)
-      return this.park(message, family, [...(validated.rejected[0]?.errors ?? [])]);
-    const { failed } = await this.intake.publish(validated.events);
-    if (failed.length === 0) {
-      message.ack();
-      return;
-    }
-    this.retry(message, failed.map((f) => f.message).join('; '));
   }
 
   /** Dead-letters invalid input with its errors, then acks; if parking fails, retries. */
