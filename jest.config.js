@@ -13,7 +13,8 @@ const swc = [
   },
 ];
 const moduleNameMapper = {
-  '^@runlog/(contracts|bus|platform|testing|store)$': '<rootDir>/libs/$1/src',
+  '^@runlog/(contracts|bus|platform|testing|store|sdk)$': '<rootDir>/libs/$1/src',
+  '^@runlog/sdk/nest$': '<rootDir>/libs/sdk/src/nest',
 };
 // NestJS 12 ships ES modules only. Node 20.19+ loads them from CommonJS (require(esm)),
 // but jest's module system does not, so swc turns them into CommonJS for the tests.

@@ -226,6 +226,7 @@ describe('runlog CLI', () => {
       'RUNLOG_PIPELINE',
       'RUNLOG_AGENT',
       'RUNLOG_CANONICAL',
+      'RUNLOG_PRODUCER',
       'RUNLOG_INGEST',
       'RUNLOG_DEADLETTER',
     ]);

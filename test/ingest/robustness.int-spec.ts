@@ -207,6 +207,8 @@ function keyPaths(family: Family): Array<Array<string | number>> {
       return [['request_id']];
     case 'pipeline':
       return [['node_id']];
+    case 'producer':
+      return [['source']];
     case 'agent':
       return [['thread_id'], ['run_id']];
     case 'canonical':

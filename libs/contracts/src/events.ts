@@ -8,6 +8,7 @@ import {
   type SignalDeliveryData,
 } from './families/execution';
 import { type PipelineData } from './families/pipeline';
+import { type ProducerData } from './families/producer';
 import { type TraceData } from './families/trace';
 
 /** The decoded `data` of every family and kind (DESIGN.md §3). */
@@ -21,6 +22,7 @@ export interface FamilyData {
   pipeline: PipelineData;
   agent: AgentData;
   canonical: CanonicalData;
+  producer: ProducerData;
 }
 
 /** The decoded `data` of one kind. */

@@ -110,6 +110,14 @@ const DATA: { readonly [F in Family]: (kind: KindOf<F>) => Record<string, unknow
     source_cursor: '1',
     payload: {},
   }),
+  producer: () => ({
+    source: 'example/producer@host-1',
+    from_sourceseq: 101,
+    to_sourceseq: 200,
+    dropped: 100,
+    at: AT,
+    families: { trace: 60, engine: 40 },
+  }),
 };
 
 /** A valid `data` payload of one kind (a fresh object each call). */

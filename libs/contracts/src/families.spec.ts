@@ -204,6 +204,25 @@ const OPEN_ENUMS: Readonly<Record<string, readonly [string, readonly string[]]>>
   'signal_delivery.delivered': ['effect', ['satisfied', 'buffered', 'deduped']],
 };
 
+/**
+ * Kinds with a rule across fields (a schema's `check`): moves the other fields so that a
+ * field at one of its own bounds keeps the envelope valid (the rule is tested by hand).
+ */
+const ACROSS_FIELDS: Readonly<Record<string, (envelope: Envelope, path: string) => Envelope>> = {
+  'producer.gap': (envelope, path) => {
+    const data = envelope.data as { from_sourceseq: number; to_sourceseq: number; dropped: number };
+    if (path === 'data.dropped') {
+      data.from_sourceseq = 0;
+      data.to_sourceseq = data.dropped - 1;
+    } else {
+      data.from_sourceseq = Math.min(data.from_sourceseq, data.to_sourceseq);
+      data.to_sourceseq = Math.max(data.from_sourceseq, data.to_sourceseq);
+      data.dropped = Math.min(data.dropped, data.to_sourceseq - data.from_sourceseq + 1);
+    }
+    return envelope;
+  },
+};
+
 const KIND_TABLE = ALL_KINDS.map(({ family, kind }): [string, Family, string] => [
   `${family}.${kind}`,
   family,
@@ -338,7 +357,10 @@ describe.each(KIND_TABLE)('%s', (_name, family, kind) => {
         ]);
       }
       for (const value of [min, ...(field.max === undefined ? [] : [field.max])]) {
-        const result = decode(withValue(example(family, kind), field.at, value));
+        const envelope = withValue(example(family, kind), field.at, value);
+        const result = decode(
+          ACROSS_FIELDS[`${family}.${kind}`]?.(envelope, field.path) ?? envelope,
+        );
         expect([value, result.ok]).toEqual([value, true]);
       }
     });
@@ -655,6 +677,43 @@ describe('field rules, by hand', () => {
       ]);
     }
     expect(cursor(1042)).toEqual([{ path: 'data.source_cursor', code: 'invalid_type' }]);
+  });
+
+  it('keeps a producer gap a range: from <= to, 1 <= dropped <= its size (decisions D20)', () => {
+    const gap = (data: Json) =>
+      failures({
+        ...example('producer', 'gap'),
+        data: { ...example('producer', 'gap').data, ...data },
+      });
+    expect(gap({ from_sourceseq: 7, to_sourceseq: 7, dropped: 1 })).toEqual([]);
+    expect(gap({ from_sourceseq: 0, to_sourceseq: 9, dropped: 10 })).toEqual([]);
+    expect(gap({ from_sourceseq: 0, to_sourceseq: 9, dropped: 3 })).toEqual([]);
+    expect(gap({ from_sourceseq: 8, to_sourceseq: 7, dropped: 1 })).toEqual([
+      { path: 'data.to_sourceseq', code: 'out_of_range' },
+    ]);
+    expect(gap({ from_sourceseq: 0, to_sourceseq: 9, dropped: 11 })).toEqual([
+      { path: 'data.dropped', code: 'out_of_range' },
+    ]);
+    expect(gap({ dropped: 0 })).toEqual([{ path: 'data.dropped', code: 'out_of_range' }]);
+    // A field invalid on its own is reported once, not also by the rule across fields.
+    expect(gap({ from_sourceseq: 'x', to_sourceseq: -1 })).toEqual([
+      { path: 'data.from_sourceseq', code: 'invalid_type' },
+      { path: 'data.to_sourceseq', code: 'out_of_range' },
+    ]);
+  });
+
+  it('counts a producer gap per family, by family name only', () => {
+    const families = (value: unknown) =>
+      failures(withValue(example('producer', 'gap'), ['data', 'families'], value));
+    expect(families({ agent: 1, producer: 2 })).toEqual([]);
+    expect(families({})).toEqual([]);
+    expect(families({ nope: 1 })).toEqual([
+      { path: 'data.families.nope', code: 'unknown_property' },
+    ]);
+    expect(families({ trace: 0 })).toEqual([{ path: 'data.families.trace', code: 'out_of_range' }]);
+    expect(families({ trace: 1.5 })).toEqual([
+      { path: 'data.families.trace', code: 'invalid_type' },
+    ]);
   });
 
   it('requires canonical data.kind to equal the kind of type', () => {

@@ -12,6 +12,7 @@ export const FAMILIES = [
   'pipeline',
   'agent',
   'canonical',
+  'producer',
 ] as const;
 
 /** A family name as it appears in subjects and `type` (`runlog.<family>.<kind>`). */
@@ -99,6 +100,7 @@ export const KINDS = {
     'StateSnapshotObserved',
     'StateDeltaObserved',
   ],
+  producer: ['gap'],
 } as const satisfies Record<Family, readonly string[]>;
 
 /** The kinds of one family. */

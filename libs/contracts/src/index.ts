@@ -18,6 +18,7 @@ export * from './families/execution';
 export * from './families/trace';
 export * from './families/pipeline';
 export * from './families/agent';
+export * from './families/producer';
 export { instantIso, instantMs } from './instant';
 export { isRfc3339 } from './validation/decorators';
 export { dataSchema, type JsonSchema } from './json-schema';

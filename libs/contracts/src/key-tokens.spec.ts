@@ -168,6 +168,7 @@ describe('dataKey', () => {
     pipeline: 'node_id',
     agent: 'thread_id + run_id',
     canonical: 'scopes thread + run',
+    producer: 'source',
   };
 
   it.each(ALL_KINDS.map(({ family, kind }) => [family, kind] as const))(

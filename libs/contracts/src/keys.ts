@@ -16,6 +16,7 @@ export const KEY_FIELD: Readonly<Record<Exclude<Family, 'agent' | 'canonical'>, 
   instance_tags: 'execution_id',
   trace: 'request_id',
   pipeline: 'node_id',
+  producer: 'source',
 };
 
 function nonBlank(value: unknown): value is string {

@@ -137,6 +137,7 @@ describe('streams', () => {
       'RUNLOG_PIPELINE',
       'RUNLOG_AGENT',
       'RUNLOG_CANONICAL',
+      'RUNLOG_PRODUCER',
     ]);
     expect(INGEST_STREAM).toBe('RUNLOG_INGEST');
     expect(DEADLETTER_STREAM).toBe('RUNLOG_DEADLETTER');

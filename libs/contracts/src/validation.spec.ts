@@ -212,7 +212,7 @@ describe('the public entry point (index.ts)', () => {
   });
 
   it('exports the constants', () => {
-    expect(contracts.FAMILIES).toHaveLength(9);
+    expect(contracts.FAMILIES).toHaveLength(10);
     expect(Object.keys(contracts.KINDS)).toEqual([...contracts.FAMILIES]);
     expect(Object.keys(contracts.SCHEMAS)).toEqual([...contracts.FAMILIES]);
     expect(contracts.ALL_KINDS.length).toBeGreaterThan(0);

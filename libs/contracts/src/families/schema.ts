@@ -1,5 +1,12 @@
+import { type ValidationError } from '../validation-error';
+
 /** How one kind's `data` is validated: its class, and whether extra fields are allowed. */
 export interface KindSchema {
+  /**
+   * A rule across fields, run after the class (each field is checked alone there): the
+   * errors it finds at `path` (`data`). It must ignore fields that are invalid on their own.
+   */
+  readonly check?: (data: Record<string, unknown>, path: string) => ValidationError[];
   readonly cls: new () => object;
   /** Extra, undeclared fields are kept instead of rejected (DESIGN.md: `group_start {name, ...}`). */
   readonly open?: boolean;

@@ -8,6 +8,7 @@ import {
   SIGNAL_DELIVERY_SCHEMAS,
 } from './execution';
 import { PIPELINE_SCHEMAS } from './pipeline';
+import { PRODUCER_SCHEMAS } from './producer';
 import { type KindSchema } from './schema';
 import { TRACE_SCHEMAS } from './trace';
 
@@ -22,4 +23,5 @@ export const SCHEMAS: { readonly [F in Family]: { readonly [K in KindOf<F>]: Kin
   pipeline: PIPELINE_SCHEMAS,
   agent: AGENT_SCHEMAS,
   canonical: CANONICAL_SCHEMAS,
+  producer: PRODUCER_SCHEMAS,
 };

@@ -41,6 +41,10 @@ export const OptStr = (): PropertyDecorator => all(IsOptional(), IsString(), IsN
 export const Int = (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
   all(Required(), IsInt(), Min(min), Max(max));
 
+/** An optional integer in `[min, max]`. */
+export const OptInt = (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
+  all(IsOptional(), IsInt(), Min(min), Max(max));
+
 /** A required finite number `>= min`. */
 export const Num = (min: number): PropertyDecorator =>
   all(Required(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(min));

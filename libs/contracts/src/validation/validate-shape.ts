@@ -68,6 +68,10 @@ export function validateShape(value: unknown, schema: KindSchema, path: string):
     validationError: { target: false, value: false },
   });
   const errors = failures.flatMap((failure) => flatten(failure, path));
+  if (schema.check) {
+    const failed = new Set(errors.map((error) => error.path));
+    errors.push(...schema.check(value, path).filter((error) => !failed.has(error.path)));
+  }
   if (schema.payload && isPlainObject(value['payload'])) {
     errors.push(...validateShape(value['payload'], schema.payload, joinPath(path, 'payload')));
   }
