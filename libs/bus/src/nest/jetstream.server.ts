@@ -1,6 +1,6 @@
 import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
 import { type Family } from '@runlog/contracts';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { type Bus, type RunningConsumer } from '../bus';
 import { type HandlerBinding } from '../consumer/consumer-spec';
 import { type BatchOutcome, type Outcome } from '../consumer/outcome';
@@ -48,20 +48,23 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   }
 
   private bind(handler: MessageHandler, batch: number | undefined): HandlerBinding<Family> {
-    const call = async <R>(data: unknown, context: unknown): Promise<R | undefined> =>
-      lastValueFrom(this.transformToObservable(await handler(data, context)), {
-        defaultValue: undefined,
-      }) as Promise<R | undefined>;
+    // Nest's handler resolves to what the method returned (its own promise already awaited):
+    // an Observable, awaited to its last value so that its error is a retry, or a plain
+    // value, taken as is (no Observable built around it: this runs once per event).
+    const call = async <R>(data: unknown, context: unknown): Promise<R | undefined> => {
+      const result: unknown = await handler(data, context);
+      const value: unknown = isObservable(result)
+        ? await lastValueFrom(result, { defaultValue: undefined })
+        : result;
+      return (value ?? undefined) as R | undefined;
+    };
     if (batch !== undefined) {
       return {
         mode: 'batch',
         size: batch,
-        handle: async (events, context) => (await call<BatchOutcome>(events, context)) ?? undefined,
+        handle: (events, context) => call<BatchOutcome>(events, context),
       };
     }
-    return {
-      mode: 'event',
-      handle: async (event, context) => (await call<Outcome>(event, context)) ?? undefined,
-    };
+    return { mode: 'event', handle: (event, context) => call<Outcome>(event, context) };
   }
 }
