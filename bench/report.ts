@@ -13,6 +13,10 @@ export const PAIRS: readonly { readonly runlog: number; readonly raw: number }[]
   { runlog: 11, raw: 6 },
   { runlog: 12, raw: 6 },
   { runlog: 13, raw: 6 },
+  { runlog: 16, raw: 2 },
+  { runlog: 17, raw: 2 },
+  { runlog: 18, raw: 2 },
+  { runlog: 19, raw: 20 },
 ];
 
 export interface Environment {
@@ -25,6 +29,9 @@ export interface Environment {
   readonly subjects: number;
   readonly budgetMs: number;
   readonly cpus: number;
+  readonly quick: boolean;
+  /** Runs per row: each row is the median of `cheap` or `heavy` runs. */
+  readonly runs: { readonly cheap: number; readonly heavy: number };
 }
 
 export interface Ratio {
@@ -39,6 +46,13 @@ export interface Summary {
   readonly raw_publish_per_s?: number;
   readonly raw_consume_per_s?: number;
   readonly bus_publish_per_s?: number;
+  /** The faster of the two batch sizes; both are in the rows. */
+  readonly http_ingest_per_s?: number;
+  readonly http_ingest_100_per_s?: number;
+  readonly http_ingest_500_per_s?: number;
+  readonly async_ingest_per_s?: number;
+  readonly transport_per_s?: number;
+  readonly peer_transport_per_s?: number;
   readonly normalizer_per_s?: number;
   readonly lease_projection_per_s?: number;
   readonly lease_projection_pg_per_s?: number;
@@ -48,18 +62,29 @@ export interface Summary {
   readonly trace_by_id_p99_ms?: number;
   readonly trace_by_id_pg_p50_ms?: number;
   readonly trace_by_id_pg_p99_ms?: number;
-  /** Each divided by the raw figure of the same run. */
+  readonly e2e_p50_ms?: number;
+  readonly e2e_p99_ms?: number;
+  readonly e2e_max_ms?: number;
+  /** RSS of the runlog process at the start and end of the end-to-end row, in MiB. */
+  readonly e2e_rss_start_mib?: number;
+  readonly e2e_rss_end_mib?: number;
+  /** Each divided by the raw figure of the same run (the transport by the peer's). */
   readonly ratios: {
     readonly bus_publish?: number;
+    readonly http_ingest?: number;
+    readonly async_ingest?: number;
+    readonly transport_vs_peer?: number;
     readonly trace_projection?: number;
     readonly trace_projection_pg?: number;
+    readonly lease_projection?: number;
+    readonly lease_projection_pg?: number;
   };
 }
 
 export interface Report extends Summary {
   readonly finishedAt: string;
   readonly environment: Environment;
-  readonly measurements: readonly (Measurement & { readonly latencyMs?: Latency })[];
+  readonly measurements: readonly ReportRow[];
   /** Every runlog row with its raw row. */
   readonly pairs: readonly Ratio[];
 }
@@ -71,10 +96,13 @@ export interface Latency {
   readonly max: number;
 }
 
-export function buildReport(
-  environment: Environment,
-  measurements: readonly (Measurement & { readonly latencyMs?: Latency })[],
-): Report {
+/** A row as measured: latency rows carry percentiles, the end-to-end row RSS too. */
+export type ReportRow = Measurement & {
+  readonly latencyMs?: Latency;
+  readonly rssMiB?: { readonly start: number; readonly end: number };
+};
+
+export function buildReport(environment: Environment, measurements: readonly ReportRow[]): Report {
   const row = (id: number) => measurements.find((m) => m.id === id);
   const rate = (id: number): number | undefined => row(id)?.rate;
   const pairs = PAIRS.flatMap(({ runlog, raw }) => {
@@ -87,6 +115,12 @@ export function buildReport(
     raw_publish_per_s: rate(2),
     raw_consume_per_s: rate(6),
     bus_publish_per_s: rate(4),
+    http_ingest_per_s: fastest(rate(16), rate(17)),
+    http_ingest_100_per_s: rate(16),
+    http_ingest_500_per_s: rate(17),
+    async_ingest_per_s: rate(18),
+    transport_per_s: rate(19),
+    peer_transport_per_s: rate(20),
     normalizer_per_s: rate(9),
     lease_projection_per_s: rate(10),
     lease_projection_pg_per_s: rate(11),
@@ -96,9 +130,27 @@ export function buildReport(
     trace_by_id_p99_ms: row(14)?.latencyMs?.p99,
     trace_by_id_pg_p50_ms: row(15)?.latencyMs?.p50,
     trace_by_id_pg_p99_ms: row(15)?.latencyMs?.p99,
-    ratios: { bus_publish: ratio(4), trace_projection: ratio(12), trace_projection_pg: ratio(13) },
+    e2e_p50_ms: row(21)?.latencyMs?.p50,
+    e2e_p99_ms: row(21)?.latencyMs?.p99,
+    e2e_max_ms: row(21)?.latencyMs?.max,
+    e2e_rss_start_mib: row(21)?.rssMiB?.start,
+    e2e_rss_end_mib: row(21)?.rssMiB?.end,
+    ratios: {
+      bus_publish: ratio(4),
+      http_ingest: fastest(ratio(16), ratio(17)),
+      async_ingest: ratio(18),
+      transport_vs_peer: ratio(19),
+      trace_projection: ratio(12),
+      trace_projection_pg: ratio(13),
+      lease_projection: ratio(10),
+      lease_projection_pg: ratio(11),
+    },
   };
   return { finishedAt: new Date().toISOString(), environment, measurements, pairs, ...summary };
+}
+
+function fastest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -110,6 +162,8 @@ export function formatReport(report: Report): string {
     `runlog bench: node ${env.node}, nats-server ${env.natsServer} (${env.server}), ${env.cpus} CPUs`,
     `N = ${number.format(env.n)} (one-at-a-time rows: ${number.format(env.nOne)}), ` +
       `${env.payloadBytes}-byte events over ${env.subjects} subjects, budget ${env.budgetMs / 1000} s per row`,
+    `each row the median of ${env.runs.cheap} runs (publish and consume rows) or ${env.runs.heavy} (service rows); latency rows once` +
+      (env.quick ? ' (--quick)' : ''),
     '',
   ];
   const rows = report.measurements.map((m) => {

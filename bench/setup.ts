@@ -29,6 +29,8 @@ export interface Measurement {
   readonly rate: number;
   /** False when the time budget ran out before all messages were done. */
   readonly complete: boolean;
+  /** The rate of every run when the row is the median of several. */
+  readonly runs?: readonly number[];
 }
 
 export interface BenchContext {
@@ -47,6 +49,8 @@ export interface BenchContext {
   readonly budgetMs: number;
   /** Unique per run: event ids and durable names never repeat (the dedupe window is 2 min). */
   readonly tag: string;
+  /** The NATS server every connection (and every spawned service) uses. */
+  readonly url: string;
 }
 
 /** A raw publish: subject, the envelope (serialized inside the timed loop) and the msgID. */
@@ -149,4 +153,12 @@ export async function prepareStream(ctx: BenchContext, fill: number, label: stri
   const failed = results.filter((result) => !result.ok).length;
   if (failed > 0)
     throw new Error(`${failed} of ${fill} events could not be published for ${label}`);
+}
+
+/** p50, p99 and max of `times` (milliseconds, sorted here), rounded to 0.01 ms. */
+export function percentiles(times: number[]): { p50: number; p99: number; max: number } {
+  times.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    Math.round((times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0) * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
 }

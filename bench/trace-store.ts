@@ -20,7 +20,7 @@ import {
   streamName,
 } from '../libs/contracts/src';
 import { timeConsumer, withBenchStore } from './projection';
-import { type BenchContext, type Measurement, measured } from './setup';
+import { type BenchContext, type Measurement, measured, percentiles } from './setup';
 
 const TRACE = streamName('trace');
 /** Events per trace, and traces in flight at once (their events interleave). */
@@ -130,11 +130,7 @@ export async function traceLookup(
       if (body?.events.length !== TRACE_LENGTH) throw new Error(`trace ${trace} came back wrong`);
     }
     const ended = performance.now();
-    times.sort((a, b) => a - b);
-    const at = (q: number) =>
-      Math.round((times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0) * 100) /
-      100;
-    const latencyMs = { p50: at(0.5), p99: at(0.99), max: at(1) };
+    const latencyMs = percentiles(times);
     const name = `runlog trace-store GET trace by id, ${stored.toLocaleString('en-US')} events stored (${kind}): p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms`;
     return { ...measured(id, name, 'runlog', lookups, started, true, ended), latencyMs };
   });
