@@ -1,9 +1,26 @@
 import { type Gap } from '@runlog/bus';
-import { type DeliveredEvent, instantIso, instantMs } from '@runlog/contracts';
-import { LOCK_NAMESPACES, lockKeys, recordGap } from '@runlog/store';
+import { type DeliveredEvent, instantMs } from '@runlog/contracts';
+import { LOCK_NAMESPACES, recordGap } from '@runlog/store';
 import { type Kysely, type Transaction } from 'kysely';
+import {
+  type EventRecord,
+  insertEvents,
+  readAggregateEvents,
+  type TraceRecord,
+  type UsageRecord,
+  writeSummaries,
+} from '../store/trace-statements';
+import { readAggregate, type StoredAggregateRow, writeState } from '../store/trace-state';
 import { SCHEMA, type TraceStoreDb } from '../store/trace-store.schema';
-import { type TraceEventRow, traceSummary, traceUsage } from '../trace/trace-model';
+import {
+  addEvents,
+  type AggregateEvent,
+  extendsInOrder,
+  summaryOf,
+  type TraceAggregate,
+  usageTotals,
+} from '../trace/trace-aggregate';
+import { type TraceEventRow, text } from '../trace/trace-model';
 
 /** What one batch did: events stored for the first time, and duplicates skipped. */
 export interface TraceBatchResult {
@@ -12,29 +29,48 @@ export interface TraceBatchResult {
 }
 
 /**
- * Projects trace events into SQL (DESIGN.md §5): each batch in one transaction; events
- * keyed by (request_id, event_id) with ON CONFLICT DO NOTHING, so a duplicate (even with a
- * new envelope id) is stored once; then each touched trace's summary and usage recomputed
- * from all its stored events under a per-trace lock. Redelivery, reordering across
- * batches, a trace spread over many batches, or two replicas on one durable all leave the
- * summary of the events stored.
+ * Projects trace events into SQL (DESIGN.md §5), each batch in one transaction of four
+ * statements. The first locks the batch's traces (one advisory lock each) and reads their
+ * aggregates (trace-aggregate.ts), then inserts the events keyed by (request_id, event_id)
+ * with ON CONFLICT DO NOTHING RETURNING: a duplicate (even under a new envelope id) is
+ * stored once, and only events stored for the first time are folded. The second writes the
+ * extended aggregates back: summaries and the usage rows that changed. Only when a span or
+ * group marker sorts before one already folded are the trace's stored markers re-read, and
+ * only a row from before migration 0002 is rebuilt from all its events. Redelivery,
+ * reordering across batches, a trace spread over many batches, or two replicas on one
+ * durable all leave the summary of the events stored (docs/decisions.md D19).
  */
 export class TraceProjection {
   constructor(private readonly db: Kysely<TraceStoreDb>) {}
 
   async apply(events: readonly DeliveredEvent<'trace'>[]): Promise<TraceBatchResult> {
     if (events.length === 0) return { stored: 0, duplicates: 0 };
-    const ids = [...new Set(events.map((event) => event.data.request_id))];
+    // The first of each (request_id, event_id) in the batch is the one offered to the table.
+    const offered = new Map<string, Map<string, Offered>>();
+    const records: Offered[] = [];
+    for (const event of events) {
+      const { request_id, event_id } = event.data;
+      const trace = offered.get(request_id) ?? new Map<string, Offered>();
+      offered.set(request_id, trace);
+      if (trace.has(event_id)) continue;
+      const record = recordOf(event);
+      trace.set(event_id, record);
+      records.push(record);
+    }
     return this.db.transaction().execute(async (trx) => {
-      await lockKeys(trx, LOCK_NAMESPACES.traceStore, ids);
-      const inserted = await trx
-        .insertInto('trace_store.events')
-        .values(events.map(rowOf))
-        .onConflict((conflict) => conflict.columns(['request_id', 'event_id']).doNothing())
-        .returning('event_id')
-        .execute();
-      await recompute(trx, ids);
-      return { stored: inserted.length, duplicates: events.length - inserted.length };
+      const locks = { namespace: LOCK_NAMESPACES.traceStore, traces: [...offered.keys()] };
+      const inserted = await insertEvents(trx, locks, records);
+      const fresh = new Map<string, AggregateEvent[]>();
+      for (const [request_id, event_id] of inserted.fresh) {
+        const record = offered.get(request_id)?.get(event_id);
+        if (record === undefined) continue;
+        const list = fresh.get(request_id);
+        if (list) list.push(record);
+        else fresh.set(request_id, [record]);
+      }
+      if (fresh.size > 0) await fold(trx, fresh, inserted.traces);
+      const stored = inserted.fresh.length;
+      return { stored, duplicates: events.length - stored };
     });
   }
 
@@ -44,19 +80,89 @@ export class TraceProjection {
   }
 }
 
-function rowOf(event: DeliveredEvent<'trace'>) {
+/** The row an event is stored as, which is also what the aggregate reads of it. */
+type Offered = EventRecord & AggregateEvent;
+
+function recordOf(event: DeliveredEvent<'trace'>): Offered {
   const { data } = event;
+  // instantIso's reading, from one parse of the timestamp rather than two.
+  const ts_ms = instantMs(data.timestamp);
   return {
     request_id: data.request_id,
     event_id: data.event_id,
     cursor: Number(event.cursor),
     kind: event.kind,
     op_name: data.op_name ?? null,
-    ctx: JSON.stringify(data.ctx),
-    timestamp: instantIso(data.timestamp),
-    ts_ms: instantMs(data.timestamp),
+    ctx: data.ctx,
+    timestamp: Number.isNaN(ts_ms) ? String(data.timestamp) : new Date(ts_ms).toISOString(),
+    ts_ms,
     seq: data.seq,
-    payload: JSON.stringify(data.payload),
+    // A decoded payload is a plain JSON object.
+    payload: data.payload as unknown as Record<string, unknown>,
+  };
+}
+
+/**
+ * Extends each touched trace's aggregate with its fresh events and writes its summary row
+ * and the usage rows that changed (every model's when the trace's start moved, since
+ * usage ranges over it).
+ */
+async function fold(
+  trx: Transaction<TraceStoreDb>,
+  fresh: ReadonlyMap<string, readonly AggregateEvent[]>,
+  stored: ReadonlyArray<StoredAggregateRow & { readonly request_id: string }>,
+): Promise<void> {
+  const ids = [...fresh.keys()];
+  const previous = new Map(stored.map((row) => [row.request_id, readAggregate(row)]));
+  // A row without a readable state is rebuilt from all its events; a marker out of order
+  // replays the trace's stored markers.
+  const rebuild = ids.filter((id) => previous.has(id) && previous.get(id) === undefined);
+  const replay = ids.filter((id) => {
+    const before = previous.get(id);
+    return before !== undefined && !extendsInOrder(before, fresh.get(id) ?? []);
+  });
+  const all = await readAggregateEvents(trx, rebuild, 'all');
+  const markers = await readAggregateEvents(trx, replay, 'markers');
+
+  const traces: TraceRecord[] = [];
+  const usage: UsageRecord[] = [];
+  for (const [id, events] of fresh) {
+    const before = previous.get(id);
+    const whole = all.get(id);
+    const next = whole
+      ? addEvents(undefined, whole)
+      : addEvents(before, events, replay.includes(id) ? (markers.get(id) ?? []) : undefined);
+    traces.push(traceRecord(id, next));
+    const everyModel = before === undefined || before.started_ms !== next.started_ms;
+    const touched = new Set(
+      events.filter((e) => e.kind === 'llm_usage').map((e) => text(e.payload, 'model')),
+    );
+    for (const [model, totals] of next.usage) {
+      if (!everyModel && !touched.has(model)) continue;
+      const sums = usageTotals(totals);
+      usage.push({
+        request_id: id,
+        model,
+        started_ms: next.started_ms,
+        input_tokens: sums.prompt_tokens,
+        output_tokens: sums.completion_tokens,
+        total_tokens: sums.total_tokens,
+        cost_usd: sums.cost_usd,
+        calls: sums.calls,
+      });
+    }
+  }
+  await writeSummaries(trx, traces, usage);
+}
+
+function traceRecord(id: string, aggregate: TraceAggregate): TraceRecord {
+  const summary = summaryOf(aggregate);
+  return {
+    request_id: id,
+    ...summary,
+    started_at: new Date(summary.started_ms).toISOString(),
+    ended_at: new Date(summary.ended_ms).toISOString(),
+    state: writeState(aggregate),
   };
 }
 
@@ -97,69 +203,4 @@ export async function storedEvents(
     else byTrace.set(row.request_id, [event]);
   }
   return byTrace;
-}
-
-/** Recomputes and stores the summary and per-model usage of `ids`. */
-async function recompute(trx: Transaction<TraceStoreDb>, ids: readonly string[]): Promise<void> {
-  const byTrace = await storedEvents(trx, ids);
-  const traces = [];
-  const usage = [];
-  for (const [id, rows] of byTrace) {
-    const summary = traceSummary(id, rows);
-    if (!summary) continue;
-    const startedMs = Date.parse(summary.started_at);
-    traces.push({
-      request_id: id,
-      started_at: summary.started_at,
-      ended_at: summary.ended_at,
-      started_ms: startedMs,
-      ended_ms: Date.parse(summary.ended_at),
-      duration_ms: summary.duration_ms,
-      status: summary.status,
-      ops: summary.ops,
-      errors: summary.errors,
-      total_tokens: summary.total_tokens,
-      cost_usd: summary.cost_usd,
-      op_names: [...summary.op_names],
-      events: rows.length,
-    });
-    for (const model of traceUsage(id, rows).by_model) {
-      usage.push({
-        request_id: id,
-        model: model.model,
-        started_ms: startedMs,
-        input_tokens: model.prompt_tokens,
-        output_tokens: model.completion_tokens,
-        total_tokens: model.total_tokens,
-        cost_usd: model.cost_usd,
-        calls: model.calls,
-      });
-    }
-  }
-  if (traces.length === 0) return;
-  await trx
-    .insertInto('trace_store.traces')
-    .values(traces)
-    .onConflict((conflict) =>
-      conflict.column('request_id').doUpdateSet((update) => ({
-        started_at: update.ref('excluded.started_at'),
-        ended_at: update.ref('excluded.ended_at'),
-        started_ms: update.ref('excluded.started_ms'),
-        ended_ms: update.ref('excluded.ended_ms'),
-        duration_ms: update.ref('excluded.duration_ms'),
-        status: update.ref('excluded.status'),
-        ops: update.ref('excluded.ops'),
-        errors: update.ref('excluded.errors'),
-        total_tokens: update.ref('excluded.total_tokens'),
-        cost_usd: update.ref('excluded.cost_usd'),
-        op_names: update.ref('excluded.op_names'),
-        events: update.ref('excluded.events'),
-      })),
-    )
-    .execute();
-  await trx
-    .deleteFrom('trace_store.usage')
-    .where('request_id', 'in', [...byTrace.keys()])
-    .execute();
-  if (usage.length > 0) await trx.insertInto('trace_store.usage').values(usage).execute();
 }

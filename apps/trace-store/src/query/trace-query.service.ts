@@ -136,7 +136,20 @@ export class TraceQueryService {
   async search(
     filter: TraceSearch,
   ): Promise<{ traces: TraceListItem[]; next_after: string | null }> {
-    let query = this.store.db.selectFrom('trace_store.traces').selectAll();
+    let query = this.store.db
+      .selectFrom('trace_store.traces')
+      .select([
+        'request_id',
+        'started_at',
+        'ended_at',
+        'started_ms',
+        'duration_ms',
+        'status',
+        'ops',
+        'errors',
+        'total_tokens',
+        'cost_usd',
+      ]);
     if (filter.since !== undefined) query = query.where('started_ms', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('started_ms', '<', filter.until);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);

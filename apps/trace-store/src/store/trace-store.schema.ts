@@ -1,5 +1,6 @@
 import { type BigIntColumn, createGapsTable, type JsonColumn } from '@runlog/store';
 import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
+import { type StoredTraceState } from './trace-state';
 
 /** trace-store's own schema in the shared database (its migration table lives there too). */
 export const SCHEMA = 'trace_store';
@@ -19,7 +20,10 @@ export interface EventsTable {
   readonly payload: JsonColumn<Record<string, unknown>>;
 }
 
-/** One row per trace: what search filters and lists (recomputed from the trace's events). */
+/**
+ * One row per trace: what search filters and lists, kept incrementally by the projection
+ * (trace-aggregate.ts); `state` is the rest of the aggregate, read only by the projection.
+ */
 export interface TracesTable {
   readonly request_id: string;
   readonly started_at: string;
@@ -34,6 +38,8 @@ export interface TracesTable {
   readonly cost_usd: number;
   readonly op_names: ColumnType<string[], string[], string[]>;
   readonly events: number;
+  /** Null on rows written before 0002_incremental_summary: rebuilt on the next batch. */
+  readonly state: JsonColumn<StoredTraceState | null>;
 }
 
 /**
@@ -128,6 +134,31 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .columns(['started_ms', 'model'])
         .execute();
       await createGapsTable(db, SCHEMA);
+    },
+  },
+  // Summaries kept incrementally (docs/decisions.md D19): what the projection folds besides
+  // the columns search reads (existing rows keep null and are rebuilt when next touched),
+  // and lock_traces, which locks a batch's traces and reads their rows in one call.
+  '0002_incremental_summary': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema.withSchema(SCHEMA).alterTable('traces').addColumn('state', 'jsonb').execute();
+      // One advisory lock per trace, in one order (C collation) so replicas locking
+      // overlapping traces queue instead of deadlocking; then the rows. VOLATILE: in READ
+      // COMMITTED each statement of it takes a new snapshot, so the read sees what every
+      // holder of those locks before us committed, though the calling statement's own
+      // snapshot is older. Called from the statement that inserts the batch's events.
+      await sql`
+        create function trace_store.lock_traces(namespace integer, ids text[])
+        returns setof trace_store.traces
+        language plpgsql volatile
+        as $$
+        begin
+          perform pg_advisory_xact_lock(namespace, hashtext(id))
+          from (select distinct id from unnest(ids) as id) as batch
+          order by id collate "C";
+          return query select * from trace_store.traces as t where t.request_id = any(ids);
+        end
+        $$`.execute(db);
     },
   },
 };

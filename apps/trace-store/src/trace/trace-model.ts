@@ -1,4 +1,5 @@
 import { type KindOf, OP_END_STATUSES } from '@runlog/contracts';
+import { exactSum } from './exact-sum';
 
 // The events of one trace folded into spans and groups (DESIGN.md §3 "trace", §4 "trace",
 // "usage", "trace search"): their order, the warnings, the usage and the summary. Pure: no
@@ -186,7 +187,7 @@ export function foldTrace(rows: readonly TraceEventRow[]): TraceFold {
   };
   ordered.forEach((row, at) => {
     const group = isGroupKind(row.kind);
-    const name = group ? text(row.payload, 'name') : opName(row);
+    const name = containerName(row);
     const key = JSON.stringify([name, row.ctx]);
     const stack = listIn(group ? openGroups : openSpans, key);
     switch (row.kind) {
@@ -255,23 +256,32 @@ export function traceBounds(
   return { started_at: first.timestamp, ended_at: last.timestamp, duration_ms };
 }
 
-/** Sums llm_usage events; cost is rounded to 1e-9 USD so float noise never shows. */
-export function sumUsage(rows: readonly TraceEventRow[]): UsageTotals {
+/**
+ * Sums llm_usage events. Tokens are integers (ingest checks them), so their sum is exact in
+ * any order; costs are summed exactly too (exact-sum.ts), so no order of arrival or split
+ * into batches changes a bit, then rounded to 1e-9 USD so float noise never shows.
+ */
+export function sumUsage(rows: readonly Pick<TraceEventRow, 'payload'>[]): UsageTotals {
   const sum = (field: string): number => rows.reduce((s, r) => s + amount(r.payload, field), 0);
   return {
     prompt_tokens: sum('prompt_tokens'),
     completion_tokens: sum('completion_tokens'),
     total_tokens: sum('total_tokens'),
-    cost_usd: Math.round(sum('cost_usd') * 1e9) / 1e9,
+    cost_usd: roundCost(exactSum(rows.map((row) => amount(row.payload, 'cost_usd')))),
     calls: rows.length,
   };
+}
+
+/** A cost in USD rounded to 1e-9, as every answer shows it. */
+export function roundCost(usd: number): number {
+  return Math.round(usd * 1e9) / 1e9;
 }
 
 /**
  * The status an op_end reports. Ingest admits only ok|error|cancelled; anything else could
  * only come from a row written around ingest and reads as 'ok' rather than throwing.
  */
-export function opEndStatus(row: TraceEventRow): (typeof OP_END_STATUSES)[number] {
+export function opEndStatus(row: Pick<TraceEventRow, 'payload'>): (typeof OP_END_STATUSES)[number] {
   return OP_END_STATUSES.find((s) => s === row.payload['status']) ?? 'ok';
 }
 
@@ -291,6 +301,11 @@ export function finite(payload: Record<string, unknown>, field: string): number 
 export function text(payload: Record<string, unknown>, field: string): string {
   const value = payload[field];
   return typeof value === 'string' ? value : '';
+}
+
+/** The name events pair on: a group marker's payload name, else the op_name. */
+export function containerName(row: Pick<TraceEventRow, 'kind' | 'op_name' | 'payload'>): string {
+  return isGroupKind(row.kind) ? text(row.payload, 'name') : opName(row);
 }
 
 /** A Container while the fold still fills it. */
@@ -344,12 +359,12 @@ function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
   return list;
 }
 
-function isGroupKind(kind: KindOf<'trace'>): boolean {
+export function isGroupKind(kind: KindOf<'trace'>): boolean {
   return kind === 'group_start' || kind === 'group_end';
 }
 
 /** The op_name of an op event ('' if a row lacks one: ingest requires it). */
-function opName(row: TraceEventRow): string {
+function opName(row: Pick<TraceEventRow, 'op_name'>): string {
   return row.op_name ?? '';
 }
 
@@ -358,7 +373,7 @@ function describe(row: TraceEventRow): string {
 }
 
 /** A token or cost amount; a missing or non-finite one counts 0. */
-function amount(payload: Record<string, unknown>, field: string): number {
+export function amount(payload: Record<string, unknown>, field: string): number {
   return finite(payload, field) ?? 0;
 }
 
@@ -376,6 +391,6 @@ function compareDecimal(a: string, b: string): number {
 }
 
 /** Code unit order: locale-independent, so every host sorts alike. */
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
