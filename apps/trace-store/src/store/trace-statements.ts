@@ -8,18 +8,11 @@ import { type TraceStoreDb } from './trace-store.schema';
 // json_to_recordset, not one parameter per value: PGlite pays for every parameter (a
 // 200-event insert had 2,000), and the statement text stays the same whatever the batch.
 
-/** An event row of trace_store.events, as the batch offers it. */
-export interface EventRecord {
+/** An event row of trace_store.events, as the batch offers it: what the aggregate reads, and more. */
+export interface EventRecord extends Omit<AggregateEvent, 'payload'> {
   readonly request_id: string;
-  readonly event_id: string;
-  readonly cursor: number;
-  readonly kind: KindOf<'trace'>;
-  readonly op_name: string | null;
-  readonly ctx: readonly string[];
   /** RFC 3339 UTC with milliseconds. */
   readonly timestamp: string;
-  readonly ts_ms: number;
-  readonly seq: number;
   readonly payload: unknown;
 }
 
