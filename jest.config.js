@@ -31,6 +31,9 @@ const esmOnly = [
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  // Build and bench output, and the bench's peer packages (NestJS 11): copies of modules
+  // jest must not resolve in place of the sources (an HTTP sink test hung with them in).
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/dist-bench/', '<rootDir>/bench/peers/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper,
