@@ -1,6 +1,6 @@
 import { type KindOf } from '@runlog/contracts';
 import { sql, type Transaction } from 'kysely';
-import { type AggregateEvent } from '../trace/trace-aggregate';
+import { type AggregateEvent, type AggregateSummary } from '../trace/trace-aggregate';
 import { type StoredAggregateRow, type StoredTraceState } from './trace-state';
 import { type TraceStoreDb } from './trace-store.schema';
 
@@ -17,20 +17,10 @@ export interface EventRecord extends Omit<AggregateEvent, 'payload'> {
 }
 
 /** A row of trace_store.traces as the projection writes it. */
-export interface TraceRecord {
+export interface TraceRecord extends AggregateSummary {
   readonly request_id: string;
   readonly started_at: string;
   readonly ended_at: string;
-  readonly started_ms: number;
-  readonly ended_ms: number;
-  readonly duration_ms: number;
-  readonly status: string;
-  readonly ops: number;
-  readonly errors: number;
-  readonly total_tokens: number;
-  readonly cost_usd: number;
-  readonly op_names: readonly string[];
-  readonly events: number;
   readonly state: StoredTraceState;
 }
 
