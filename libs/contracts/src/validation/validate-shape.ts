@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError as ClassValidatorError } from 'class-validator';
 import { type KindSchema } from '../families/schema';
 import { type ValidationCode, type ValidationError } from '../validation-error';
+import { conformsToDeclarations } from './compiled-shape';
 import { CONSTRAINTS } from './decorators';
 
 const CODE_OF_CONSTRAINT: Readonly<Record<string, ValidationCode>> = {
@@ -49,8 +50,20 @@ export function joinPath(parent: string, property: string): string {
 /**
  * Validates a JSON value against one kind's class and returns every failing field with
  * its path from `path`. Unknown properties are errors unless the schema is open.
+ *
+ * A value that conforms (nearly every event) is recognised by the kind's compiled
+ * validator in a few microseconds; only a value that does not is walked by
+ * class-validator, which names each failing field.
  */
 export function validateShape(value: unknown, schema: KindSchema, path: string): ValidationError[] {
+  if (isPlainObject(value) && conforms(value, schema) && !hasReservedName(value)) {
+    return crossFieldErrors(value, schema, path);
+  }
+  return explainShape(value, schema, path);
+}
+
+/** {@link validateShape} without the compiled fast path: class-validator on every value. */
+export function explainShape(value: unknown, schema: KindSchema, path: string): ValidationError[] {
   if (!isPlainObject(value)) {
     return [
       value === undefined || value === null
@@ -73,7 +86,28 @@ export function validateShape(value: unknown, schema: KindSchema, path: string):
     errors.push(...schema.check(value, path).filter((error) => !failed.has(error.path)));
   }
   if (schema.payload && isPlainObject(value['payload'])) {
-    errors.push(...validateShape(value['payload'], schema.payload, joinPath(path, 'payload')));
+    errors.push(...explainShape(value['payload'], schema.payload, joinPath(path, 'payload')));
+  }
+  return errors;
+}
+
+/** The compiled verdict for a value and its `payload` slot. */
+function conforms(value: Record<string, unknown>, schema: KindSchema): boolean {
+  if (!conformsToDeclarations(schema, value)) return false;
+  const payload = value['payload'];
+  return !(schema.payload && isPlainObject(payload)) || conforms(payload, schema.payload);
+}
+
+/** The `check` rules of a value whose every field conforms on its own (and of its payload). */
+function crossFieldErrors(
+  value: Record<string, unknown>,
+  schema: KindSchema,
+  path: string,
+): ValidationError[] {
+  const errors = schema.check ? schema.check(value, path) : [];
+  const payload = value['payload'];
+  if (schema.payload && isPlainObject(payload)) {
+    errors.push(...crossFieldErrors(payload, schema.payload, joinPath(path, 'payload')));
   }
   return errors;
 }
@@ -121,6 +155,16 @@ function reservedNames(value: unknown, path: string): ValidationError[] {
       });
   });
   return found;
+}
+
+/** Whether any property at any depth is named like an Object.prototype member (no paths built). */
+function hasReservedName(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasReservedName);
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (RESERVED.has(key) || hasReservedName(value[key])) return true;
+  }
+  return false;
 }
 
 /** Calls `visit` with the name and path of every object property in a JSON value, at any depth. */
