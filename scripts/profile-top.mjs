@@ -1,22 +1,56 @@
-// `node scripts/profile-top.mjs <file.cpuprofile> [N]`: the N functions with the most self
-// time in a V8 CPU profile (`node --cpu-prof`, or `BENCH_CPU_PROF=<dir> npm run bench`), and
-// the share of each package, for the Performance section of README.md.
+// `node scripts/profile-top.mjs <file.cpuprofile> [N] [--load]`: the N functions with the
+// most self time in a V8 CPU profile (`node --cpu-prof`, or `BENCH_CPU_PROF=<dir> npm run
+// bench`), and the share of each package, for the Performance section of README.md.
+// `--load` counts only the longest stretch in which the process was busy at least half of
+// each 100 ms (the measured load, without start-up and idle time).
 import { readFileSync } from 'node:fs';
 
-const [file, count = '25'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const load = args.includes('--load');
+const [file, count = '25'] = args.filter((arg) => arg !== '--load');
 if (!file) {
-  process.stderr.write('usage: node scripts/profile-top.mjs <file.cpuprofile> [N]\n');
+  process.stderr.write('usage: node scripts/profile-top.mjs <file.cpuprofile> [N] [--load]\n');
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const idle = new Set(
+  profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id),
+);
+// Each sample's time since the profile started, and the stretch to count.
+const times = [];
+let clock = 0;
+for (const dt of profile.timeDeltas) times.push((clock += dt));
+const [from, to] = load ? busiestStretch(100_000) : [-Infinity, Infinity];
 const self = new Map();
 let total = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
+  if (times[i] < from || times[i] >= to) return;
   total += dt;
   self.set(id, (self.get(id) ?? 0) + dt);
 });
+if (load)
+  process.stdout.write(`load window: ${(from / 1e6).toFixed(1)} s to ${(to / 1e6).toFixed(1)} s\n`);
+
+/** The longest run of `bucket`-µs buckets that are each at least half busy. */
+function busiestStretch(bucket) {
+  const busy = [];
+  const all = [];
+  profile.samples.forEach((id, i) => {
+    const at = Math.floor(times[i] / bucket);
+    all[at] = (all[at] ?? 0) + profile.timeDeltas[i];
+    if (!idle.has(id)) busy[at] = (busy[at] ?? 0) + profile.timeDeltas[i];
+  });
+  let best = [0, 0];
+  let start = 0;
+  for (let at = 0; at <= all.length; at++) {
+    if (at < all.length && (busy[at] ?? 0) >= (all[at] ?? 0) / 2 && all[at] > 0) continue;
+    if (at - start > best[1] - best[0]) best = [start, at];
+    start = at + 1;
+  }
+  return [best[0] * bucket, best[1] * bucket];
+}
 const where = (frame) => {
   const url = frame.url.replace(/^file:\/\//, '');
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
