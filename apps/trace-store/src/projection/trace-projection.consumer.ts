@@ -58,7 +58,6 @@ export class TraceProjectionConsumer implements OnApplicationBootstrap, OnModule
         mode: 'batch',
         size: batchSize,
         handle: async (events) => {
-          await ioTurn();
           this.metrics.batch(await this.projection.apply(events));
         },
       },
@@ -68,14 +67,4 @@ export class TraceProjectionConsumer implements OnApplicationBootstrap, OnModule
   async onModuleDestroy(): Promise<void> {
     await this.running?.stop();
   }
-}
-
-/**
- * One turn of the event loop, so socket reads already waiting get in: PGlite runs each
- * statement on this thread, so without it the bus hands over only what one socket read
- * brought (~100 events) while the rest of what the server sent waits behind the batch;
- * with it the next batch is (near) full. Free on PostgreSQL, where the writes wait on I/O.
- */
-function ioTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -187,6 +187,12 @@ export class DurableConsumer<F extends Family = Family> {
         continue;
       }
       const size = this.spec.handler.mode === 'batch' ? this.spec.handler.size : 1;
+      // A batch handler gets what has arrived by the next turn of the event loop: socket
+      // reads already waiting get in first. Without it, a handler that works on this thread
+      // (PGlite) gets only what one socket read brought (~100 events) while the rest of
+      // what the server sent waits behind it.
+      if (size > 1 && this.queue.length < size) await nextTurn();
+      if (!this.running) continue; // stop() hands back what is queued
       const batch = this.queue.splice(0, size).sort((a, b) => a.seq - b.seq);
       this.metrics.delivered(this.source.durable, batch.length);
       try {
@@ -396,4 +402,9 @@ export class DurableConsumer<F extends Family = Family> {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Resolves in the check phase of this turn of the event loop, after pending I/O callbacks. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
