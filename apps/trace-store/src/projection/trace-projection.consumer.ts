@@ -15,10 +15,10 @@ import { TraceProjection } from './trace-projection';
 /**
  * Events per transaction: large enough to amortize the commit, the four statements and a
  * summary write per trace touched (the per-statement cost is high on PGlite), small enough
- * to retry. The bus pulls twice this (capped by max_ack_pending, 1,000), so the next batch
- * is already delivered while one is written.
+ * to retry. The durable's max_ack_pending is twice this, so the next batch is already
+ * delivered while one is written.
  */
-export const BATCH_SIZE = 500;
+export const BATCH_SIZE = 1000;
 
 /** Tuning of the projection's durable (tests make batches small); DESIGN.md fixes the rest. */
 export const TRACE_PROJECTION_OPTIONS = Symbol.for('runlog.trace-store.projection-options');
@@ -50,6 +50,7 @@ export class TraceProjectionConsumer implements OnApplicationBootstrap, OnModule
   async onApplicationBootstrap(): Promise<void> {
     const { batchSize = BATCH_SIZE, ...tuning } = this.options;
     this.running = await this.bus.consume({
+      maxAckPending: 2 * batchSize,
       ...tuning,
       durable: DURABLES.traceStore,
       family: 'trace',
