@@ -65,6 +65,9 @@ export interface Summary {
   readonly e2e_p50_ms?: number;
   readonly e2e_p99_ms?: number;
   readonly e2e_max_ms?: number;
+  /** Of the end-to-end latency, the part from the scheduled POST to its 202. */
+  readonly e2e_accepted_p50_ms?: number;
+  readonly e2e_accepted_p99_ms?: number;
   /** RSS of the runlog process at the start and end of the end-to-end row, in MiB. */
   readonly e2e_rss_start_mib?: number;
   readonly e2e_rss_end_mib?: number;
@@ -99,6 +102,7 @@ export interface Latency {
 /** A row as measured: latency rows carry percentiles, the end-to-end row RSS too. */
 export type ReportRow = Measurement & {
   readonly latencyMs?: Latency;
+  readonly acceptedMs?: Latency;
   readonly rssMiB?: { readonly start: number; readonly end: number };
 };
 
@@ -133,6 +137,8 @@ export function buildReport(environment: Environment, measurements: readonly Rep
     e2e_p50_ms: row(21)?.latencyMs?.p50,
     e2e_p99_ms: row(21)?.latencyMs?.p99,
     e2e_max_ms: row(21)?.latencyMs?.max,
+    e2e_accepted_p50_ms: row(21)?.acceptedMs?.p50,
+    e2e_accepted_p99_ms: row(21)?.acceptedMs?.p99,
     e2e_rss_start_mib: row(21)?.rssMiB?.start,
     e2e_rss_end_mib: row(21)?.rssMiB?.end,
     ratios: {
