@@ -1,4 +1,4 @@
-import { decode, encode } from './decode';
+import { decode, encodeBytes } from './decode';
 import { type RunlogEvent } from './events';
 import { err, ok, type Result } from './result';
 import { type ValidationError } from './validation-error';
@@ -18,8 +18,6 @@ export interface DecodeBatchOptions {
   readonly maxEventBytes?: number;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Decodes a batch all or nothing (DESIGN.md §4, `POST /v1/events`): the typed events, or
  * every invalid input by index with each failing path. An event too large for one NATS
@@ -38,7 +36,7 @@ export function decodeBatch(
       return;
     }
     if (maxEventBytes !== undefined) {
-      const size = encoder.encode(JSON.stringify(encode(result.value))).byteLength;
+      const size = encodeBytes(result.value).byteLength;
       if (size > maxEventBytes) {
         rejected.push({
           index,

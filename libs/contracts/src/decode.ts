@@ -238,6 +238,23 @@ export function encode(event: RunlogEvent): CloudEventEnvelope {
   };
 }
 
+const utf8 = new TextEncoder();
+const encodedBytes = new WeakMap<RunlogEvent, Uint8Array>();
+
+/**
+ * The UTF-8 JSON of {@link encode}: the body of the event's NATS message. Remembered per
+ * event object (events are immutable), so ingest's size check and the publisher that
+ * sends the event serialize it once.
+ */
+export function encodeBytes(event: RunlogEvent): Uint8Array {
+  let bytes = encodedBytes.get(event);
+  if (bytes === undefined) {
+    bytes = utf8.encode(JSON.stringify(encode(event)));
+    encodedBytes.set(event, bytes);
+  }
+  return bytes;
+}
+
 /** The NATS subject an event is stored under: `events.<family>.<key tokens>`. */
 export function eventSubject(event: Pick<RunlogEvent, 'family' | 'subject'>): string {
   return storedSubject(event.family, event.subject);

@@ -6,7 +6,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import { encode, eventSubject, HEADERS, type RunlogEvent } from '@runlog/contracts';
+import { encodeBytes, eventSubject, HEADERS, type RunlogEvent } from '@runlog/contracts';
 import { BusError } from '../errors/bus-error';
 import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
 
@@ -51,7 +51,6 @@ interface PubAck {
 }
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /**
  * Publishes to JetStream at the protocol level (PERF.md): each publish is a core NATS
@@ -154,7 +153,7 @@ export class Publisher {
     headers.set(HEADERS.id, event.id);
     return {
       subject: eventSubject(event),
-      body: encoder.encode(JSON.stringify(encode(event))),
+      body: encodeBytes(event),
       headers,
     };
   }
