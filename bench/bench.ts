@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Bus } from '../libs/bus/src';
 import { findNatsServerBinary } from '../libs/platform/src/nats-server';
 import { type NatsServerHandle, spawnNatsServer } from '../libs/testing/src/nats-server';
-import { rawConsume, rawPublishAwait, rawPublishPipelined } from './raw';
+import { rawConsume, rawPublishAwait, rawPublishPipelined, rawRoute } from './raw';
 import { leaseProjection } from './lease-history';
 import { traceLookup, traceProjection } from './trace-store';
 import { normalizerConsume } from './normalizer';
@@ -110,6 +110,7 @@ function rows(): Row[] {
     heavy(16, (ctx, id) => httpIngest(ctx, id, 100)),
     heavy(17, (ctx, id) => httpIngest(ctx, id, 500)),
     heavy(18, (ctx, id) => asyncIngest(ctx, id)),
+    heavy(22, (ctx, id) => rawRoute(ctx, id)),
     heavy(19, (ctx, id) => ourTransport(ctx, id)),
     heavy(20, (ctx, id) => peerTransport(ctx, id)),
     once(21, (ctx, id) => endToEnd(ctx, id, { ...E2E, store: STORE })),

@@ -2,7 +2,8 @@
 // ingress (`ingest.<family>.<key>`) routing to the family stream. The service runs in a
 // child process (./services), the load comes from this one.
 import autocannon from 'autocannon';
-import { encode, INGEST_STREAM, ingestSubject, type RunlogEvent } from '../libs/contracts/src';
+import { encode, INGEST_STREAM } from '../libs/contracts/src';
+import { fillIngress } from './raw';
 import { type ServiceProcess, startService } from './services';
 import {
   type BenchContext,
@@ -11,7 +12,6 @@ import {
   prepareStream,
   STREAM,
   traceEvents,
-  WINDOW,
   within,
 } from './setup';
 
@@ -135,17 +135,4 @@ export async function asyncIngest(ctx: BenchContext, id: number): Promise<Measur
     await ingest.stop();
     await ctx.jsm.streams.purge(INGEST_STREAM);
   }
-}
-
-/** Publishes `events` to their ingress subjects (untimed), {@link WINDOW} in flight. */
-async function fillIngress(ctx: BenchContext, events: readonly RunlogEvent[]): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let event = events[next++]; event !== undefined; event = events[next++]) {
-      await ctx.js.publish(ingestSubject('trace', event.subject), JSON.stringify(encode(event)), {
-        msgID: event.id,
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: WINDOW }, lane));
 }

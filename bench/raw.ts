@@ -1,7 +1,16 @@
 // The baselines: nats.js v3 used directly, as PERF.md measured it.
 import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import {
+  DURABLES,
+  encode,
+  HEADERS,
+  INGEST_STREAM,
+  ingestSubject,
+  type RunlogEvent,
+} from '../libs/contracts/src';
+import {
   type BenchContext,
+  inLanes,
   type Measurement,
   measured,
   prepareStream,
@@ -48,18 +57,12 @@ export async function rawPublishPipelined(
   await prepareStream(ctx, 0, label);
   const items = rawItems(traceEvents(ctx.n, `${ctx.tag}-${label}`));
   const started = performance.now();
-  const deadline = started + ctx.budgetMs;
-  let next = 0;
-  let done = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length && performance.now() < deadline) {
-      const item = items[next++];
-      if (!item) return;
-      await ctx.js.publish(item.subject, JSON.stringify(item.envelope), { msgID: item.id });
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(WINDOW, items.length) }, lane));
+  const done = await inLanes(
+    items,
+    WINDOW,
+    (item) => ctx.js.publish(item.subject, JSON.stringify(item.envelope), { msgID: item.id }),
+    started + ctx.budgetMs,
+  );
   return measured(
     id,
     `raw js.publish() pipelined (window ${WINDOW})`,
@@ -128,4 +131,77 @@ export async function rawConsume(
   );
   await ctx.jsm.consumers.delete(STREAM, durable);
   return row;
+}
+
+/** Publishes `events` to their ingress subjects (untimed), {@link WINDOW} in flight. */
+export async function fillIngress(
+  ctx: BenchContext,
+  events: readonly RunlogEvent[],
+): Promise<void> {
+  await inLanes(events, WINDOW, (event) =>
+    ctx.js.publish(ingestSubject('trace', event.subject), JSON.stringify(encode(event)), {
+      msgID: event.id,
+    }),
+  );
+}
+
+/** max_ack_pending of runlog's `ingest` durable (apps/ingest async-ingress.ts). */
+const INGRESS_ACK_PENDING = 256;
+
+/**
+ * 22. The raw equivalent of async ingress (row 18), the server's share of it: a durable on
+ * RUNLOG_INGEST with ingest's max_ack_pending, each message republished as is to
+ * `events.trace.<key>` with its msgID and acked after the PubAck. No JSON is parsed and
+ * nothing is validated, so it is as fast as routing can be on this server.
+ */
+export async function rawRoute(ctx: BenchContext, id: number): Promise<Measurement> {
+  await prepareStream(ctx, 0, 'route');
+  await ctx.jsm.streams.purge(INGEST_STREAM);
+  await fillIngress(ctx, traceEvents(ctx.n, `${ctx.tag}-route-${id}-${performance.now()}`));
+  const durable = `bench_route_${ctx.tag}`;
+  // A work queue takes one unfiltered consumer: ingest's (row 18 made it) goes first.
+  await ctx.jsm.consumers.delete(INGEST_STREAM, DURABLES.ingest).catch(() => false);
+  await ctx.jsm.consumers.add(INGEST_STREAM, {
+    ...durableConfig(durable),
+    max_ack_pending: INGRESS_ACK_PENDING,
+  });
+  let routed = 0;
+  let failed = 0;
+  let finish: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (finish = resolve));
+  const started = performance.now();
+  const consumer = await ctx.js.consumers.get(INGEST_STREAM, durable);
+  const messages = await consumer.consume({
+    max_messages: INGRESS_ACK_PENDING,
+    callback: (message: JsMsg) => {
+      const msgID = message.headers?.get(HEADERS.msgId) ?? '';
+      const subject = `events.${message.subject.slice('ingest.'.length)}`;
+      ctx.js.publish(subject, message.data, { msgID }).then(
+        () => {
+          message.ack();
+          if (++routed === ctx.n) finish();
+        },
+        () => {
+          failed++;
+          message.nak();
+        },
+      );
+    },
+  });
+  const complete = await within(all, ctx.budgetMs * 3);
+  await ctx.nc.flush();
+  const ended = performance.now();
+  await messages.close();
+  await ctx.jsm.consumers.delete(INGEST_STREAM, durable);
+  await ctx.jsm.streams.purge(INGEST_STREAM);
+  if (failed > 0) throw new Error(`raw route: ${failed} publishes failed`);
+  return measured(
+    id,
+    'raw route RUNLOG_INGEST -> family stream (no parsing)',
+    'raw',
+    routed,
+    started,
+    complete,
+    ended,
+  );
 }

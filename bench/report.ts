@@ -16,6 +16,7 @@ export const PAIRS: readonly { readonly runlog: number; readonly raw: number }[]
   { runlog: 16, raw: 2 },
   { runlog: 17, raw: 2 },
   { runlog: 18, raw: 2 },
+  { runlog: 18, raw: 22 },
   { runlog: 19, raw: 20 },
 ];
 
@@ -51,6 +52,8 @@ export interface Summary {
   readonly http_ingest_100_per_s?: number;
   readonly http_ingest_500_per_s?: number;
   readonly async_ingest_per_s?: number;
+  /** Row 22: the same routing done by plain nats.js, nothing parsed (the server's ceiling). */
+  readonly raw_route_per_s?: number;
   readonly transport_per_s?: number;
   readonly peer_transport_per_s?: number;
   readonly normalizer_per_s?: number;
@@ -76,6 +79,8 @@ export interface Summary {
     readonly bus_publish?: number;
     readonly http_ingest?: number;
     readonly async_ingest?: number;
+    /** Async ingress against row 22, raw routing on the same server. */
+    readonly async_ingest_vs_route?: number;
     readonly transport_vs_peer?: number;
     readonly trace_projection?: number;
     readonly trace_projection_pg?: number;
@@ -123,6 +128,7 @@ export function buildReport(environment: Environment, measurements: readonly Rep
     http_ingest_100_per_s: rate(16),
     http_ingest_500_per_s: rate(17),
     async_ingest_per_s: rate(18),
+    raw_route_per_s: rate(22),
     transport_per_s: rate(19),
     peer_transport_per_s: rate(20),
     normalizer_per_s: rate(9),
@@ -145,6 +151,7 @@ export function buildReport(environment: Environment, measurements: readonly Rep
       bus_publish: ratio(4),
       http_ingest: fastest(ratio(16), ratio(17)),
       async_ingest: ratio(18),
+      async_ingest_vs_route: pairs.find((pair) => pair.runlog === 18 && pair.raw === 22)?.ratio,
       transport_vs_peer: ratio(19),
       trace_projection: ratio(12),
       trace_projection_pg: ratio(13),
@@ -173,8 +180,10 @@ export function formatReport(report: Report): string {
     '',
   ];
   const rows = report.measurements.map((m) => {
-    const ratio = report.pairs.find((r) => r.runlog === m.id);
-    const versus = ratio ? `${ratio.ratio.toFixed(2)}× of #${ratio.raw}` : '';
+    const versus = report.pairs
+      .filter((r) => r.runlog === m.id)
+      .map((r) => `${r.ratio.toFixed(2)}× of #${r.raw}`)
+      .join(', ');
     const messages = number.format(m.messages) + (m.complete ? '' : ' (budget hit)');
     return [String(m.id), m.name, messages, m.seconds.toFixed(2), number.format(m.rate), versus];
   });

@@ -82,6 +82,28 @@ export function rawItems(events: readonly RunlogEvent[]): RawItem[] {
   }));
 }
 
+/**
+ * Runs `step` over `items` with `window` in flight (each lane awaits its own step), until
+ * all are done or `deadline` (a performance.now() time) passes; answers how many ran.
+ */
+export async function inLanes<T>(
+  items: readonly T[],
+  window: number,
+  step: (item: T) => Promise<unknown>,
+  deadline = Infinity,
+): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && performance.now() < deadline) {
+      await step(items[next++] as T);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, items.length) }, lane));
+  return done;
+}
+
 /** Bytes of one serialized event (the NATS payload, without headers). */
 export function payloadBytes(): number {
   const [event] = traceEvents(1, 'size-probe-00000000') as [RunlogEvent];
