@@ -113,13 +113,18 @@ function rows(): Row[] {
     heavy(22, (ctx, id) => rawRoute(ctx, id)),
     heavy(19, (ctx, id) => ourTransport(ctx, id)),
     heavy(20, (ctx, id) => peerTransport(ctx, id)),
-    once(21, (ctx, id) => endToEnd(ctx, id, { ...E2E, store: STORE })),
+    once(21, (ctx, id) => endToEnd(ctx, id, { ...E2E, store: STORE, deployment: 'standalone' })),
+    once(23, (ctx, id) => endToEnd(ctx, id, { ...E2E, store: STORE, deployment: 'services' })),
   ];
 }
 
 /** `npm run bench:soak`: the end-to-end row alone, RSS sampled every 10 s. */
 function soakRows(): Row[] {
-  return [once(21, (ctx, id) => endToEnd(ctx, id, { ...E2E, store: STORE, rssEveryS: 10 }))];
+  return [
+    once(21, (ctx, id) =>
+      endToEnd(ctx, id, { ...E2E, store: STORE, deployment: 'standalone', rssEveryS: 10 }),
+    ),
+  ];
 }
 
 /** Runs `row` its number of times and keeps the run with the median rate, with every rate. */

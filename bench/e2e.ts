@@ -1,6 +1,7 @@
-// End to end, as a user sees it: runlog (`npm start`'s standalone process: all four
-// services) in a child process, trace events offered at a fixed rate to `POST /v1/events`,
-// and the time until each one is returned by `GET /v1/traces/{id}`.
+// End to end, as a user sees it: runlog (`npm start`'s standalone process with all four
+// services, or ingest and trace-store in processes of their own) in child processes, trace
+// events offered at a fixed rate to `POST /v1/events`, and the time until each one is
+// returned by `GET /v1/traces/{id}`.
 //
 // The signal that an event is readable: trace-store acks a message only after the
 // transaction that stored it has committed, so the JetStream ack advisory for its stream
@@ -19,7 +20,7 @@ import {
   streamName,
 } from '../libs/contracts/src';
 import { createTestDatabase, type TestDatabase } from '../libs/testing/src/database';
-import { startService } from './services';
+import { type ServiceProcess, startService } from './services';
 import {
   type BenchContext,
   type Measurement,
@@ -36,6 +37,11 @@ export interface EndToEndOptions {
   readonly seconds: number;
   /** PostgreSQL (a database of its own on `DATABASE_URL`) or PGlite in the data directory. */
   readonly store: 'pglite' | 'postgres';
+  /**
+   * `standalone`: `npm start`, all four services in one process. `services`: ingest and
+   * trace-store each in a process of its own, as the compose deployment runs them.
+   */
+  readonly deployment: 'standalone' | 'services';
   /** Seconds between RSS samples (the soak); none when absent. */
   readonly rssEveryS?: number;
 }
@@ -89,7 +95,7 @@ function offered(prefix: string, index: number): { requestId: string; event: obj
 }
 
 /**
- * 19 (and `npm run bench:soak`). Offers `rate` events/s for `seconds` (open loop: requests
+ * 21 and 23 (and `npm run bench:soak`). Offers `rate` events/s for `seconds` (open loop: requests
  * go out on schedule whatever the answers, and latency counts from the scheduled time)
  * and measures, per event, the time until trace-store has committed it.
  */
@@ -101,14 +107,11 @@ export async function endToEnd(
   for (const family of FAMILIES) await ctx.jsm.streams.purge(streamName(family));
   const database: TestDatabase | undefined =
     options.store === 'postgres' ? await createTestDatabase('postgres') : undefined;
-  const runlog = await startService(
-    'standalone',
-    ctx.url,
-    database?.kind === 'postgres' ? database.url : undefined,
-  );
+  const databaseUrl = database?.kind === 'postgres' ? database.url : undefined;
+  const runlog = await startRunlog(options.deployment, ctx.url, databaseUrl);
   const ingestUrl = runlog.urls.INGEST_PORT;
   const traceUrl = runlog.urls.TRACE_STORE_PORT;
-  if (ingestUrl === undefined || traceUrl === undefined) throw new Error('standalone has no ports');
+  if (ingestUrl === undefined || traceUrl === undefined) throw new Error('runlog has no ports');
   const advisories = ctx.nc.subscribe(
     `$JS.EVENT.METRIC.CONSUMER.ACK.${STREAM}.${DURABLES.traceStore}`,
   );
@@ -243,8 +246,9 @@ export async function endToEnd(
     const latencyMs = percentiles(latencies);
     const acceptedMs = percentiles(acceptLatencies);
     const rssMiB = { start: rss[0] ?? 0, end: rss[rss.length - 1] ?? 0, samples: rss };
+    const where = options.deployment === 'standalone' ? 'one process' : 'ingest + trace-store';
     const name =
-      `runlog end to end at ${options.rate.toLocaleString('en-US')} events/s (${options.store}), ` +
+      `runlog end to end at ${options.rate.toLocaleString('en-US')} events/s (${where}, ${options.store}), ` +
       `POST -> readable by GET /v1/traces/{id}: p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms ` +
       `(POST -> 202: p50 ${acceptedMs.p50} ms, p99 ${acceptedMs.p99} ms)` +
       (lost > 0 ? `, ${lost} not acked in time` : '');
@@ -271,7 +275,32 @@ export async function endToEnd(
   }
 }
 
-/** Purges runlog's streams and deletes the durables the standalone process made. */
+/** runlog as one process, or as ingest and trace-store processes (RSS: their sum). */
+async function startRunlog(
+  deployment: EndToEndOptions['deployment'],
+  natsUrl: string,
+  databaseUrl: string | undefined,
+): Promise<Pick<ServiceProcess, 'urls' | 'rssBytes' | 'stop'>> {
+  if (deployment === 'standalone') return startService('standalone', natsUrl, databaseUrl);
+  const traceStore = await startService('trace-store', natsUrl, databaseUrl);
+  const ingest = await startService('ingest', natsUrl).catch(async (error: unknown) => {
+    await traceStore.stop();
+    throw error;
+  });
+  return {
+    urls: { ...ingest.urls, ...traceStore.urls },
+    rssBytes: () => {
+      const [a, b] = [ingest.rssBytes(), traceStore.rssBytes()];
+      return a === undefined || b === undefined ? undefined : a + b;
+    },
+    stop: async () => {
+      await ingest.stop();
+      await traceStore.stop();
+    },
+  };
+}
+
+/** Purges runlog's streams and deletes the durables the runlog processes made. */
 async function removeConsumers(ctx: BenchContext): Promise<void> {
   for (const stream of [...FAMILIES.map(streamName), INGEST_STREAM, DEADLETTER_STREAM]) {
     await ctx.jsm.streams.purge(stream);

@@ -71,6 +71,10 @@ export interface Summary {
   /** Of the end-to-end latency, the part from the scheduled POST to its 202. */
   readonly e2e_accepted_p50_ms?: number;
   readonly e2e_accepted_p99_ms?: number;
+  /** Row 23: the same with ingest and trace-store in processes of their own. */
+  readonly e2e_services_p50_ms?: number;
+  readonly e2e_services_p99_ms?: number;
+  readonly e2e_services_max_ms?: number;
   /** RSS of the runlog process at the start and end of the end-to-end row, in MiB. */
   readonly e2e_rss_start_mib?: number;
   readonly e2e_rss_end_mib?: number;
@@ -145,6 +149,9 @@ export function buildReport(environment: Environment, measurements: readonly Rep
     e2e_max_ms: row(21)?.latencyMs?.max,
     e2e_accepted_p50_ms: row(21)?.acceptedMs?.p50,
     e2e_accepted_p99_ms: row(21)?.acceptedMs?.p99,
+    e2e_services_p50_ms: row(23)?.latencyMs?.p50,
+    e2e_services_p99_ms: row(23)?.latencyMs?.p99,
+    e2e_services_max_ms: row(23)?.latencyMs?.max,
     e2e_rss_start_mib: row(21)?.rssMiB?.start,
     e2e_rss_end_mib: row(21)?.rssMiB?.end,
     ratios: {

@@ -11,10 +11,12 @@ import { waitFor } from '../libs/testing/src/wait-for';
 const ROOT = join(__dirname, '..', '..');
 const ENTRIES = {
   ingest: 'dist-bench/apps/ingest/src/main.js',
+  'trace-store': 'dist-bench/apps/trace-store/src/main.js',
   standalone: 'dist-bench/apps/standalone/src/main.js',
 } as const;
 const PORT_VARIABLES = {
   ingest: ['INGEST_PORT'],
+  'trace-store': ['TRACE_STORE_PORT'],
   standalone: ['INGEST_PORT', 'NORMALIZER_PORT', 'LEASE_HISTORY_PORT', 'TRACE_STORE_PORT'],
 } as const;
 
