@@ -14,13 +14,12 @@ import {
   DEADLETTER_STREAM,
   DURABLES,
   INGEST_STREAM,
-  exampleData,
   FAMILIES,
-  type KindOf,
   streamName,
 } from '../libs/contracts/src';
 import { createTestDatabase, type TestDatabase } from '../libs/testing/src/database';
 import { type ServiceProcess, startService } from './services';
+import { traceWorkloadEvent } from './traces';
 import {
   type BenchContext,
   type Measurement,
@@ -58,41 +57,10 @@ export interface EndToEnd extends Measurement {
 
 /** Events per `POST /v1/events` (100 requests/s at 5,000 events/s). */
 const BATCH = 50;
-const TRACE_LENGTH = 50;
-const CONCURRENT_TRACES = 20;
 const WARM_UP_S = 3;
 /** How long after the last request every event must have been acked. */
 const SETTLE_MS = 30_000;
 const TICK_MS = 5;
-
-/** The `index`-th event of the offered load: traces of 50 events, 20 interleaved. */
-function offered(prefix: string, index: number): { requestId: string; event: object } {
-  const wave = Math.floor(index / (TRACE_LENGTH * CONCURRENT_TRACES));
-  const inWave = index % (TRACE_LENGTH * CONCURRENT_TRACES);
-  const i = Math.floor(inWave / CONCURRENT_TRACES);
-  const trace = wave * CONCURRENT_TRACES + (inWave % CONCURRENT_TRACES);
-  const kind: KindOf<'trace'> = i % 10 === 5 ? 'llm_usage' : i % 2 === 0 ? 'op_start' : 'op_end';
-  const requestId = `${prefix}-t${trace}`;
-  const id = `${requestId}-e${i}`;
-  const event = {
-    specversion: '1.0',
-    id,
-    source: 'bench/e2e',
-    type: `runlog.trace.${kind}`,
-    subject: requestId,
-    datacontenttype: 'application/json',
-    data: {
-      ...exampleData('trace', kind),
-      event_id: id,
-      request_id: requestId,
-      op_name: `step.${Math.floor(i / 2) % 5}`,
-      ctx: ['main'],
-      timestamp: new Date().toISOString(),
-      seq: i,
-    },
-  };
-  return { requestId, event };
-}
 
 /**
  * 21 and 23 (and `npm run bench:soak`). Offers `rate` events/s for `seconds` (open loop: requests
@@ -155,8 +123,11 @@ export async function endToEnd(
     })();
 
     const post = (first: number, scheduled: number, counted: boolean): void => {
-      const events = Array.from({ length: BATCH }, (_, k) => offered(prefix, first + k));
-      const body = JSON.stringify(events.map(({ event }) => event));
+      const now = new Date().toISOString();
+      const events = Array.from({ length: BATCH }, (_, k) =>
+        traceWorkloadEvent(prefix, first + k, now),
+      );
+      const body = JSON.stringify(events.map(({ envelope }) => envelope));
       const request = (async () => {
         const response = await fetch(`${ingestUrl}/v1/events`, {
           method: 'POST',

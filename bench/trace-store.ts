@@ -10,56 +10,23 @@ import {
   SCHEMA,
   type TraceStoreDb,
 } from '../apps/trace-store/src/store/trace-store.schema';
-import {
-  decode,
-  DURABLES,
-  exampleData,
-  exampleEvent,
-  type KindOf,
-  type RunlogEvent,
-  streamName,
-} from '../libs/contracts/src';
+import { decode, DURABLES, type RunlogEvent, streamName } from '../libs/contracts/src';
 import { timeConsumer, withBenchStore } from './projection';
+import { TRACE_LENGTH, traceSlot, traceWorkloadEvent, WAVE } from './traces';
 import { type BenchContext, type Measurement, measured, percentiles } from './setup';
 
 const TRACE = streamName('trace');
-/** Events per trace, and traces in flight at once (their events interleave). */
-const TRACE_LENGTH = 50;
-const CONCURRENT_TRACES = 20;
 
-/** One trace's `i`-th event: op starts and ends in pairs, an LLM call every tenth event. */
-function traceEvent(prefix: string, trace: number, i: number, startMs: number): RunlogEvent {
-  const kind: KindOf<'trace'> = i % 10 === 5 ? 'llm_usage' : i % 2 === 0 ? 'op_start' : 'op_end';
-  const requestId = `${prefix}-t${trace}`;
-  const data = {
-    ...exampleData('trace', kind),
-    event_id: `${requestId}-e${i}`,
-    request_id: requestId,
-    op_name: `step.${Math.floor(i / 2) % 5}`,
-    ctx: ['main'],
-    timestamp: new Date(startMs + i).toISOString(),
-    seq: i,
-  };
-  const result = decode(
-    exampleEvent('trace', kind, { id: `${requestId}-${i}`, subject: requestId, data }),
-  );
-  if (!result.ok) throw new Error(`bad bench event: ${JSON.stringify(result.errors)}`);
-  return result.value;
-}
-
-/** `count` events of traces of {@link TRACE_LENGTH}, {@link CONCURRENT_TRACES} at a time. */
+/** `count` events of the trace workload, validated as ingest would. */
 function traceEvents(count: number, prefix: string): RunlogEvent[] {
-  const events: RunlogEvent[] = [];
-  const perWave = TRACE_LENGTH * CONCURRENT_TRACES;
-  for (let wave = 0; events.length < count; wave++) {
-    for (let i = 0; i < TRACE_LENGTH && events.length < count; i++) {
-      for (let t = 0; t < CONCURRENT_TRACES && events.length < count; t++) {
-        const trace = wave * CONCURRENT_TRACES + t;
-        events.push(traceEvent(prefix, trace, i, Date.UTC(2026, 0, 1) + wave * perWave));
-      }
-    }
-  }
-  return events;
+  const start = Date.UTC(2026, 0, 1);
+  return Array.from({ length: count }, (_, index) => {
+    const { wave, i } = traceSlot(index);
+    const timestamp = new Date(start + wave * WAVE + i).toISOString();
+    const result = decode(traceWorkloadEvent(prefix, index, timestamp).envelope);
+    if (!result.ok) throw new Error(`bad bench event: ${JSON.stringify(result.errors)}`);
+    return result.value;
+  });
 }
 
 /**
