@@ -8,6 +8,7 @@ import {
   type RunlogEvent,
   type ValidationError,
 } from '@runlog/contracts';
+import { describe } from './describe';
 import { type Entry } from './entry';
 
 /** What `emit` knows about an event it could not take. */
@@ -201,8 +202,4 @@ function refuse(
   errors: readonly ValidationError[],
 ): { readonly ok: false; readonly invalid: Invalid } {
   return { ok: false, invalid: { ...known, errors } };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

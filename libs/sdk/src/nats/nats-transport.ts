@@ -18,6 +18,7 @@ import { Backoff } from '../core/backoff';
 import { type Entry } from '../core/entry';
 import { Signal } from '../core/signal';
 import { type Outcome, type Transport, type TransportListener } from '../core/transport';
+import { describe } from '../core/describe';
 
 /** Where events go: `ingest.<family>.<key>` (validated by ingest) or the family subject itself. */
 export type NatsSinkMode = 'ingest' | 'direct';
@@ -294,8 +295,4 @@ function publishError(error: unknown): Outcome {
 function tooLarge(message: string): Outcome {
   const errors: ValidationError[] = [{ path: '', code: 'too_large', message }];
   return { kind: 'rejected', message, errors };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
