@@ -76,6 +76,16 @@ describe('bus publisher and provisioning', () => {
     });
   });
 
+  it('answers every event of a large publishMany once the connection is closed, in order', async () => {
+    const bus = await fx.connect();
+    await bus.close();
+    // Each publish fails at once, inside publishMany's own loop: 20,000 of them must not
+    // recurse (a stack overflow would reject the promise instead of answering).
+    const results = await bus.publishMany(traceEvents(20_000, uniqueName('req')));
+    expect(results).toHaveLength(20_000);
+    expect(results.every((r) => !r.ok && r.error.code === 'connection_closed')).toBe(true);
+  });
+
   it('fails with a typed no_stream error when no stream captures the subject', async () => {
     const bare = await Bus.connect(
       { servers: [fx.server.url], name: uniqueName('b'), streams: { replicas: 1, maxAgeMs: {} } },
