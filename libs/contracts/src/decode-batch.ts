@@ -36,7 +36,8 @@ export function decodeBatch(
       return;
     }
     if (maxEventBytes !== undefined) {
-      const size = encodeBytes(result.value).byteLength;
+      // Remembered: the publisher sends these bytes next instead of serializing again.
+      const size = encodeBytes(result.value, { remember: true }).byteLength;
       if (size > maxEventBytes) {
         rejected.push({
           index,

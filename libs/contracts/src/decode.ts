@@ -239,19 +239,20 @@ export function encode(event: RunlogEvent): CloudEventEnvelope {
 }
 
 const utf8 = new TextEncoder();
-const encodedBytes = new WeakMap<RunlogEvent, Uint8Array>();
+const remembered = new WeakMap<RunlogEvent, Uint8Array>();
 
 /**
- * The UTF-8 JSON of {@link encode}: the body of the event's NATS message. Remembered per
- * event object (events are immutable), so ingest's size check and the publisher that
- * sends the event serialize it once.
+ * The UTF-8 JSON of {@link encode}: the body of the event's NATS message. With `remember`
+ * the bytes stay with the event object (events are immutable) and the next call for it,
+ * the publisher's, reuses them: ingest's size check and the publish then serialize once.
+ * Only for events that are about to be sent and dropped: remembered bytes live as long as
+ * the event object does.
  */
-export function encodeBytes(event: RunlogEvent): Uint8Array {
-  let bytes = encodedBytes.get(event);
-  if (bytes === undefined) {
-    bytes = utf8.encode(JSON.stringify(encode(event)));
-    encodedBytes.set(event, bytes);
-  }
+export function encodeBytes(event: RunlogEvent, { remember = false } = {}): Uint8Array {
+  const known = remembered.get(event);
+  if (known !== undefined) return known;
+  const bytes = utf8.encode(JSON.stringify(encode(event)));
+  if (remember) remembered.set(event, bytes);
   return bytes;
 }
 

@@ -1,4 +1,4 @@
-import { decode, decodeStored, encode, eventSubject } from './decode';
+import { decode, decodeStored, encode, encodeBytes, eventSubject } from './decode';
 import { ENVELOPE_ATTRIBUTES, HEADERS } from './envelope';
 import { type RunlogEvent } from './events';
 import { exampleEvent } from './examples';
@@ -544,6 +544,33 @@ describe('decode: the typed event', () => {
     ];
     for (const input of hostile) expect(() => decode(input)).not.toThrow();
     expect(({} as Json)['polluted']).toBeUndefined();
+  });
+});
+
+describe('encodeBytes', () => {
+  const event: RunlogEvent = {
+    family: 'pipeline',
+    kind: 'gap',
+    id: 'gap-ü',
+    source: 'pipeline/node-1',
+    time: '2026-11-23T10:00:00Z',
+    subject: 'node-1',
+    data: { node_id: 'node-1', from_id: 3, to_id: 5 },
+  };
+
+  it('is the UTF-8 JSON of the envelope', () => {
+    expect(Buffer.from(encodeBytes({ ...event })).toString('utf8')).toBe(
+      JSON.stringify(encode(event)),
+    );
+  });
+
+  it('serializes once for an event it was asked to remember, and only then', () => {
+    const kept = { ...event };
+    const first = encodeBytes(kept, { remember: true });
+    expect(encodeBytes(kept)).toBe(first);
+    const passing = { ...event };
+    expect(encodeBytes(passing)).not.toBe(encodeBytes(passing));
+    expect(encodeBytes(passing)).toEqual(first);
   });
 });
 
