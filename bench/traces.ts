@@ -1,12 +1,7 @@
 // The trace workload of the trace-store rows and of end to end: traces of
 // {@link TRACE_LENGTH} events, {@link CONCURRENT_TRACES} of them interleaved, op starts and
 // ends in pairs and an LLM call every tenth event.
-import {
-  type CloudEventEnvelope,
-  exampleData,
-  exampleEvent,
-  type KindOf,
-} from '../libs/contracts/src';
+import { type CloudEventEnvelope, exampleData, exampleEvent } from '../libs/contracts/src';
 
 export const TRACE_LENGTH = 50;
 export const CONCURRENT_TRACES = 20;
@@ -24,6 +19,15 @@ export function traceSlot(index: number): { wave: number; trace: number; i: numb
   };
 }
 
+const KINDS = ['op_start', 'op_end', 'llm_usage'] as const;
+/** Each kind's example envelope, built once (shallow-copied per event; nothing writes to it). */
+const EXAMPLES = new Map(
+  KINDS.map((kind) => [
+    kind,
+    { envelope: exampleEvent('trace', kind), data: exampleData('trace', kind) },
+  ]),
+);
+
 /** The `index`-th event of the workload as a producer sends it, stamped `timestamp`. */
 export function traceWorkloadEvent(
   prefix: string,
@@ -31,11 +35,13 @@ export function traceWorkloadEvent(
   timestamp: string,
 ): { readonly requestId: string; readonly envelope: CloudEventEnvelope } {
   const { trace, i } = traceSlot(index);
-  const kind: KindOf<'trace'> = i % 10 === 5 ? 'llm_usage' : i % 2 === 0 ? 'op_start' : 'op_end';
+  const kind: (typeof KINDS)[number] =
+    i % 10 === 5 ? 'llm_usage' : i % 2 === 0 ? 'op_start' : 'op_end';
+  const example = EXAMPLES.get(kind) as { envelope: CloudEventEnvelope; data: object };
   const requestId = `${prefix}-t${trace}`;
   const id = `${requestId}-e${i}`;
   const data = {
-    ...exampleData('trace', kind),
+    ...example.data,
     event_id: id,
     request_id: requestId,
     op_name: `step.${Math.floor(i / 2) % 5}`,
@@ -43,5 +49,5 @@ export function traceWorkloadEvent(
     timestamp,
     seq: i,
   };
-  return { requestId, envelope: exampleEvent('trace', kind, { id, subject: requestId, data }) };
+  return { requestId, envelope: { ...example.envelope, id, subject: requestId, data } };
 }
