@@ -32,7 +32,7 @@ import {
 export interface EndToEndOptions {
   /** Offered events per second. */
   readonly rate: number;
-  /** Length of the measured window (after a warm-up of {@link WARM_UP_S}). */
+  /** Length of the measured window (after the warm-up). */
   readonly seconds: number;
   /** PostgreSQL (a database of its own on `DATABASE_URL`) or PGlite in the data directory. */
   readonly store: 'pglite' | 'postgres';
@@ -43,6 +43,8 @@ export interface EndToEndOptions {
   readonly deployment: 'standalone' | 'services';
   /** Seconds between RSS samples (the soak); none when absent. */
   readonly rssEveryS?: number;
+  /** Seconds at the offered rate before the window, unmeasured (default {@link WARM_UP_S}). */
+  readonly warmUpS?: number;
 }
 
 export interface EndToEnd extends Measurement {
@@ -57,6 +59,7 @@ export interface EndToEnd extends Measurement {
 
 /** Events per `POST /v1/events` (100 requests/s at 5,000 events/s). */
 const BATCH = 50;
+/** Warm-up of the latency rows: the JIT and the first batches. */
 const WARM_UP_S = 3;
 /** How long after the last request every event must have been acked. */
 const SETTLE_MS = 30_000;
@@ -175,7 +178,7 @@ export async function endToEnd(
       if (bytes !== undefined) rss.push(Math.round((bytes / 2 ** 20) * 10) / 10);
     };
     const batchesPerMs = options.rate / BATCH / 1000;
-    const warmUpMs = WARM_UP_S * 1000;
+    const warmUpMs = (options.warmUpS ?? WARM_UP_S) * 1000;
     const totalMs = warmUpMs + options.seconds * 1000;
     const origin = performance.now();
     let sent = 0;
