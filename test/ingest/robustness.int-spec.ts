@@ -12,7 +12,7 @@ import {
   subjectAttribute,
   suggestsContent,
 } from '@runlog/contracts';
-import { uniqueName, waitFor } from '@runlog/testing';
+import { seeded, uniqueName, waitFor } from '@runlog/testing';
 import { type Answer, event, type IngestFixture, startIngest } from './ingest-fixtures';
 
 // Robustness of POST /v1/events (DESIGN.md §2-§4): hundreds of deterministic mutations of
@@ -22,22 +22,10 @@ import { type Answer, event, type IngestFixture, startIngest } from './ingest-fi
 
 type Rec = Record<string, unknown>;
 
-/** A tiny seeded PRNG (mulberry32): the same seed generates the same cases. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Rng {
   private readonly next: () => number;
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seeded(seed);
   }
   int(below: number): number {
     return Math.floor(this.next() * below);

@@ -2,18 +2,7 @@
 // property tests that hold the incremental summaries (trace-aggregate.ts) to the pure
 // model (trace-model.ts), in memory and through the SQL projection on both stores.
 import { type KindOf } from '@runlog/contracts';
-
-/** A small seeded generator (mulberry32): random-looking yet repeatable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { shuffled } from '@runlog/testing';
 
 /** One trace event as a producer writes it: its kind and its `data`. */
 export interface RandomEvent {
@@ -224,13 +213,4 @@ function resent(event: RandomEvent, random: () => number): RandomEvent {
       payload: typeof cost === 'number' ? { ...data.payload, cost_usd: cost * 2 } : data.payload,
     },
   };
-}
-
-export function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 }

@@ -1,6 +1,12 @@
 import { type DeliveredEvent } from '@runlog/contracts';
 import { migrateToLatest, openStore, type Store } from '@runlog/store';
-import { createTestDatabase, type TestDatabase, testStoreKinds, uniqueName } from '@runlog/testing';
+import {
+  createTestDatabase,
+  seeded,
+  type TestDatabase,
+  testStoreKinds,
+  uniqueName,
+} from '@runlog/testing';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import {
   storedEvents,
@@ -16,7 +22,7 @@ import {
 } from '../../apps/trace-store/src/store/trace-store.schema';
 import { traceSummary, traceUsage } from '../../apps/trace-store/src/trace/trace-model';
 import { typedEvent } from '../bus/bus-fixtures';
-import { type Arrival, randomDeliveries, randomTrace, seeded } from './random-traces';
+import { type Arrival, randomDeliveries, randomTrace } from './random-traces';
 
 // The projection's incremental summaries against the pure model, through SQL on each store:
 // random traces delivered scrambled, duplicated, redelivered and cut into random batches,

@@ -18,5 +18,6 @@ export {
 export { dockerAvailable } from './docker';
 export { freePort } from './free-port';
 export { uniqueName } from './names';
+export { seeded, shuffled } from './seeded';
 export { testNatsUrl } from './env';
 export { waitFor } from './wait-for';

@@ -8,6 +8,7 @@ import {
   type LeaseRevoked,
 } from '@runlog/contracts';
 import { instantIso } from '@runlog/contracts';
+import { seeded, shuffled } from '@runlog/testing';
 import { type CompletionRow, type LeaseEventRow, leaseView } from './lease-state';
 
 const ID = 'exec-1';
@@ -43,25 +44,6 @@ const completed = (seq: number, at: Instant, outcome: CompletionOutcome): Comple
 /** The anomalies of a view as `cursor:code`, for compact expectations. */
 const codes = (events: LeaseEventRow[], completions: CompletionRow[] = []): string[] =>
   (leaseView(ID, events, completions)?.anomalies ?? []).map((a) => `${a.cursor}:${a.code}`);
-
-/** A small seeded generator (mulberry32), so shuffles are random-looking yet repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 // Seqs jump: the stream interleaves other executions.
 const lifecycle: LeaseEventRow[] = [

@@ -1,4 +1,4 @@
-import { seeded, shuffled } from '../../../../test/trace-store/random-traces';
+import { seeded, shuffled } from '@runlog/testing';
 import { addExact, exactParts, exactSum, exactValue } from './exact-sum';
 
 describe('exact sums', () => {

@@ -1,9 +1,8 @@
+import { seeded, shuffled } from '@runlog/testing';
 import {
   type Arrival,
   randomDeliveries,
   randomTrace,
-  seeded,
-  shuffled,
 } from '../../../../test/trace-store/random-traces';
 import { readAggregate, writeState } from '../store/trace-state';
 import {

@@ -1,4 +1,5 @@
 import { type KindOf } from '@runlog/contracts';
+import { seeded, shuffled } from '@runlog/testing';
 import {
   type TraceEventRow,
   orderEvents,
@@ -106,25 +107,6 @@ const nodeAt = (tree: TraceTree, ...path: number[]): TraceNode => {
   for (const i of path) node = node.children[i]!;
   return node;
 };
-
-/** A small seeded generator (mulberry32), so shuffles are random-looking yet repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 // An agent call: an LLM call nested by dotted names, then a generator whose first yield runs
 // a tool in ctx ["main","yield_0"] inside a group; the agent itself never ends.
