@@ -8,6 +8,7 @@ import {
   opEndStatus,
   roundCost,
   text,
+  type TraceEventRow,
   type TraceStatus,
   type UsageTotals,
 } from './trace-model';
@@ -20,19 +21,16 @@ import {
 // extend only when they sort after every marker folded so far; otherwise the caller replays
 // all the trace's stored markers.
 
-/** A trace event as the aggregate reads it: its order and what the summary needs. */
-export interface AggregateEvent {
-  readonly event_id: string;
+/**
+ * A trace event as the aggregate reads it: the stored row with its cursor and timestamp
+ * as numbers, for ordering. Its payload needs only what the summary reads (status, name,
+ * model, token and cost fields).
+ */
+export interface AggregateEvent extends Omit<TraceEventRow, 'cursor' | 'timestamp'> {
   /** The stream sequence it was first stored at. */
   readonly cursor: number;
-  readonly kind: KindOf<'trace'>;
-  readonly op_name: string | null;
-  readonly ctx: readonly string[];
   /** Epoch ms of its timestamp. */
   readonly ts_ms: number;
-  readonly seq: number;
-  /** Only what the summary reads: status, name, model, token and cost fields. */
-  readonly payload: Record<string, unknown>;
 }
 
 /** Where an event sorts in its trace (the model's order): timestamp, seq, cursor, event_id. */
