@@ -547,16 +547,19 @@ describe('decode: the typed event', () => {
   });
 });
 
+/** A typed pipeline gap, the event the encode tests write. */
+const GAP: RunlogEvent = {
+  family: 'pipeline',
+  kind: 'gap',
+  id: 'gap-1',
+  source: 'pipeline/node-1',
+  time: '2026-11-23T10:00:00Z',
+  subject: 'node-1',
+  data: { node_id: 'node-1', from_id: 3, to_id: 5 },
+};
+
 describe('encodeBytes', () => {
-  const event: RunlogEvent = {
-    family: 'pipeline',
-    kind: 'gap',
-    id: 'gap-ü',
-    source: 'pipeline/node-1',
-    time: '2026-11-23T10:00:00Z',
-    subject: 'node-1',
-    data: { node_id: 'node-1', from_id: 3, to_id: 5 },
-  };
+  const event: RunlogEvent = { ...GAP, id: 'gap-ü' }; // not ASCII: bytes are not characters
 
   it('is the UTF-8 JSON of the envelope', () => {
     expect(Buffer.from(encodeBytes({ ...event })).toString('utf8')).toBe(
@@ -576,15 +579,7 @@ describe('encodeBytes', () => {
 
 describe('encode', () => {
   it('writes the structured-mode envelope of a typed event', () => {
-    const event: RunlogEvent = {
-      family: 'pipeline',
-      kind: 'gap',
-      id: 'gap-1',
-      source: 'pipeline/node-1',
-      time: '2026-11-23T10:00:00Z',
-      subject: 'node-1',
-      data: { node_id: 'node-1', from_id: 3, to_id: 5 },
-    };
+    const event = GAP;
     expect(encode(event)).toEqual({
       specversion: '1.0',
       id: 'gap-1',
