@@ -15,12 +15,15 @@ export function kindJsonSchema(schema: KindSchema): JsonSchema {
   return classSchema(schema.cls, schema.open === true, schema.payload);
 }
 
-/** The JSON Schema of one class's own declarations (a `payload` slot is only an object). */
-export function classJsonSchema(cls: new () => object, open: boolean): JsonSchema {
-  return classSchema(cls, open);
-}
-
-function classSchema(cls: new () => object, open: boolean, payload?: KindSchema): JsonSchema {
+/**
+ * The JSON Schema of one class's declarations; without `payload`, a `payload` slot is
+ * only an object.
+ */
+export function classSchema(
+  cls: new () => object,
+  open: boolean,
+  payload?: KindSchema,
+): JsonSchema {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
   const byProperty = new Map<string, typeof metadata>();
   for (const entry of metadata) {

@@ -1,6 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { type KindSchema } from '../families/schema';
-import { classJsonSchema } from './class-schema';
+import { classSchema } from './class-schema';
 import { isRfc3339 } from './decorators';
 
 // The fast path of `validateShape`: each kind's class-validator declarations, turned into
@@ -26,7 +26,7 @@ const compiled = new WeakMap<KindSchema, ValidateFunction>();
 export function conformsToDeclarations(schema: KindSchema, value: unknown): boolean {
   let validate = compiled.get(schema);
   if (validate === undefined) {
-    validate = ajv.compile(classJsonSchema(schema.cls, schema.open === true));
+    validate = ajv.compile(classSchema(schema.cls, schema.open === true));
     compiled.set(schema, validate);
   }
   return validate(value);

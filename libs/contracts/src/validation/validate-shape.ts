@@ -56,10 +56,11 @@ export function joinPath(parent: string, property: string): string {
  * class-validator, which names each failing field.
  */
 export function validateShape(value: unknown, schema: KindSchema, path: string): ValidationError[] {
-  if (isPlainObject(value) && conforms(value, schema) && !hasReservedName(value)) {
-    return crossFieldErrors(value, schema, path);
-  }
-  return explainShape(value, schema, path);
+  const compiled =
+    isPlainObject(value) && !hasReservedName(value)
+      ? compiledErrors(value, schema, path)
+      : undefined;
+  return compiled ?? explainShape(value, schema, path);
 }
 
 /** {@link validateShape} without the compiled fast path: class-validator on every value. */
@@ -91,23 +92,23 @@ export function explainShape(value: unknown, schema: KindSchema, path: string): 
   return errors;
 }
 
-/** The compiled verdict for a value and its `payload` slot. */
-function conforms(value: Record<string, unknown>, schema: KindSchema): boolean {
-  if (!conformsToDeclarations(schema, value)) return false;
-  const payload = value['payload'];
-  return !(schema.payload && isPlainObject(payload)) || conforms(payload, schema.payload);
-}
-
-/** The `check` rules of a value whose every field conforms on its own (and of its payload). */
-function crossFieldErrors(
+/**
+ * The errors of a value whose every field conforms on its own, per the compiled validator
+ * (its `payload` slot too): only its cross-field `check` rules can fail. `undefined` when
+ * some field does not conform, which is class-validator's to explain.
+ */
+function compiledErrors(
   value: Record<string, unknown>,
   schema: KindSchema,
   path: string,
-): ValidationError[] {
+): ValidationError[] | undefined {
+  if (!conformsToDeclarations(schema, value)) return undefined;
   const errors = schema.check ? schema.check(value, path) : [];
   const payload = value['payload'];
   if (schema.payload && isPlainObject(payload)) {
-    errors.push(...crossFieldErrors(payload, schema.payload, joinPath(path, 'payload')));
+    const inner = compiledErrors(payload, schema.payload, joinPath(path, 'payload'));
+    if (inner === undefined) return undefined;
+    errors.push(...inner);
   }
   return errors;
 }
