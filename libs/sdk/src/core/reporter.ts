@@ -83,27 +83,24 @@ export class SinkReporter {
   drop(drop: DroppedEvent): void {
     this.counters.dropped[drop.reason]++;
     this.metrics.dropped(drop.reason, 1);
-    const onDrop = this.options.onDrop;
-    if (!onDrop) return;
-    try {
-      onDrop(drop);
-    } catch {
-      // A failing callback must not break emit or the send loop.
-    }
+    callSafely(this.options.onDrop, drop);
   }
 
   problem(problem: SinkProblem): void {
-    const onError = this.options.onError;
-    if (!onError) return;
-    try {
-      onError(problem);
-    } catch {
-      // ignored, as documented
-    }
+    callSafely(this.options.onError, problem);
   }
 
   /** The counters now (a copy). */
   counts(): SinkCounts {
     return { ...this.counters, dropped: { ...this.counters.dropped } };
+  }
+}
+
+/** Calls a producer's callback; one that throws must not break emit or the send loop. */
+function callSafely<T>(callback: ((value: T) => void) | undefined, value: T): void {
+  try {
+    callback?.(value);
+  } catch {
+    // ignored, as documented
   }
 }
