@@ -6,8 +6,7 @@ import {
   type Family,
   FAMILIES,
   KINDS,
-  type KindSchema,
-  SCHEMAS,
+  schemaOf,
   streamName,
   subjectAttribute,
   suggestsContent,
@@ -220,10 +219,6 @@ function subjectOf(family: Family, data: Rec): string {
     default:
       return subjectAttribute(data[keyPaths(family)[0]![0] as string] as string);
   }
-}
-
-function schemaOf(family: Family, kind: string): KindSchema {
-  return (SCHEMAS[family] as Record<string, KindSchema>)[kind]!;
 }
 
 /** One mutated (or not) event of a random kind, with what ingest must answer for it. */

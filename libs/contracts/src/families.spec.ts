@@ -3,8 +3,7 @@ import { getMetadataStorage } from 'class-validator';
 import { decode, decodeStored, encode } from './decode';
 import { ALL_KINDS, exampleData, exampleEvent } from './examples';
 import { type Family, KINDS, type KindOf } from './families';
-import { type KindSchema } from './families/schema';
-import { SCHEMAS } from './families/schemas';
+import { schemaOf } from './families/schemas';
 import { type ValidationCode } from './validation-error';
 import { CONSTRAINTS } from './validation/decorators';
 
@@ -61,12 +60,6 @@ function pathOf(at: readonly Segment[]): string {
       typeof segment === 'number' ? `[${String(segment)}]` : index === 0 ? segment : `.${segment}`,
     )
     .join('');
-}
-
-function schemaOf(family: Family, kind: string): KindSchema {
-  const schema = (SCHEMAS[family] as Readonly<Record<string, KindSchema>>)[kind];
-  if (!schema) throw new Error(`no schema for ${family}.${kind}`);
-  return schema;
 }
 
 function ruleOf(names: ReadonlySet<string>): Rule {

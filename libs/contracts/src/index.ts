@@ -11,7 +11,7 @@ export * from './keys';
 export * from './decode';
 export { checkEngineConfidentiality, suggestsContent, CONTENT_WORDS } from './confidentiality';
 export { exampleData, exampleEvent, ALL_KINDS } from './examples';
-export { SCHEMAS } from './families/schemas';
+export { SCHEMAS, schemaOf } from './families/schemas';
 export type { KindSchema, Instant, OpenEnum } from './families/schema';
 export * from './families/engine';
 export * from './families/execution';

@@ -1,6 +1,5 @@
 import { type Family, type KindOf } from './families';
-import { type KindSchema } from './families/schema';
-import { SCHEMAS } from './families/schemas';
+import { schemaOf } from './families/schemas';
 import { type JsonSchema, kindJsonSchema } from './validation/class-schema';
 
 export type { JsonSchema };
@@ -12,7 +11,5 @@ export type { JsonSchema };
  * reserved property names) stay `decode()`'s; the schema is what a producer must send.
  */
 export function dataSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchema {
-  const schema = (SCHEMAS[family] as Readonly<Record<string, KindSchema>>)[kind];
-  if (!schema) throw new RangeError(`no schema for ${family}.${kind}`);
-  return kindJsonSchema(schema);
+  return kindJsonSchema(schemaOf(family, kind));
 }

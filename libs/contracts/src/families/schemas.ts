@@ -25,3 +25,10 @@ export const SCHEMAS: { readonly [F in Family]: { readonly [K in KindOf<F>]: Kin
   canonical: CANONICAL_SCHEMAS,
   producer: PRODUCER_SCHEMAS,
 };
+
+/** The schema of one kind of `family`; a RangeError for a kind the family does not have. */
+export function schemaOf(family: Family, kind: string): KindSchema {
+  const schema = (SCHEMAS[family] as Readonly<Record<string, KindSchema>>)[kind];
+  if (!schema) throw new RangeError(`no schema for ${family}.${kind}`);
+  return schema;
+}

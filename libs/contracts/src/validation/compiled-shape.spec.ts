@@ -1,15 +1,11 @@
 import { ALL_KINDS, exampleData } from '../examples';
-import { type Family, type KindOf } from '../families';
-import { type KindSchema } from '../families/schema';
-import { SCHEMAS } from '../families/schemas';
+import { type KindOf } from '../families';
+import { schemaOf } from '../families/schemas';
 import { conformsToDeclarations } from './compiled-shape';
 import { explainShape, isPlainObject, validateShape } from './validate-shape';
 
 // The compiled validator is only a fast path: validateShape must answer exactly what
 // class-validator (explainShape) answers, for valid data and for every kind of mistake.
-
-const schemaOf = (family: Family, kind: string): KindSchema =>
-  (SCHEMAS[family] as Readonly<Record<string, KindSchema>>)[kind] as KindSchema;
 
 /** Values that break some rule of some field: types, blanks, bounds, dates, shapes. */
 const REPLACEMENTS: readonly unknown[] = [
