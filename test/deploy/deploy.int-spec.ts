@@ -25,9 +25,44 @@ interface Compose {
   volumes: Record<string, unknown>;
 }
 
-const load = (file: string) => parse(read(file), { merge: true }) as Compose;
+/** The variables of `.env.example`, as `docker compose` reads an `.env` file. */
+function dotenv(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (match) values[match[1]!] = match[2]!.trim();
+  }
+  return values;
+}
+const example = dotenv(read('.env.example'));
+
+/**
+ * Compose's interpolation of `${NAME}`, `${NAME:-default}` and `${NAME:?message}`: throws
+ * the message when a required variable is unset or empty, as `docker compose` stops.
+ */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g,
+    (_, name: string, op?: string, arg?: string) => {
+      const value = env[name];
+      if (value) return value;
+      if (op === '?') throw new Error(`${name}: ${arg}`);
+      return op === '-' ? (arg ?? '') : '';
+    },
+  );
+}
+
+const load = (file: string, env = example) =>
+  parse(interpolate(read(file), env), { merge: true }) as Compose;
 const base = load('docker-compose.yml');
 const cluster = load('docker-compose.cluster.yml');
+
+/** The NATS configuration compose mounts, where it mounts it, and the variables it reads. */
+const NATS_CONF = 'deploy/nats/nats.conf';
+const NATS_CONF_MOUNT = `./${NATS_CONF}:/etc/nats/nats.conf:ro`;
+const natsConf = read(NATS_CONF);
+const natsConfVariables = [...natsConf.matchAll(/password:\s*\$(\w+)/g)].map((m) => m[1]!);
+const natsConfUsers = [...natsConf.matchAll(/user:\s*([\w-]+)/g)].map((m) => m[1]!);
 
 /** Each service, its port variable and default port (DESIGN.md §4). */
 const SERVICES = [
@@ -63,8 +98,48 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(base.volumes)).toEqual(['nats-data', 'postgres-data']);
   });
 
+  it('runs NATS with deploy/nats/nats.conf mounted, and every password it reads set from .env', () => {
+    const nats = base.services.nats!;
+    expect(existsSync(join(root, NATS_CONF))).toBe(true);
+    expect(nats.command?.slice(0, 2)).toEqual(['-c', '/etc/nats/nats.conf']);
+    expect(nats.volumes).toContain(NATS_CONF_MOUNT);
+    expect(natsConfVariables.length).toBeGreaterThan(0);
+    expect(Object.keys(nats.environment ?? {}).sort()).toEqual([...natsConfVariables].sort());
+    for (const variable of natsConfVariables)
+      expect([variable, nats.environment?.[variable]]).toEqual([variable, example[variable]]);
+  });
+
+  it('publishes every port on 127.0.0.1 of the host only', () => {
+    for (const [name, service] of Object.entries(base.services))
+      for (const port of service.ports ?? [])
+        expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/)]);
+  });
+
+  it('needs a .env: without one, compose stops naming the first secret missing', () => {
+    expect(() => load('docker-compose.yml', {})).toThrow(/^[A-Z_]+: set [A-Z_]+ in \.env/);
+    expect(() => load('docker-compose.cluster.yml', {})).toThrow(/in \.env/);
+    // And .env.example defines every variable either file uses.
+    const used = [
+      ...`${read('docker-compose.yml')}${read('docker-compose.cluster.yml')}`.matchAll(
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)/g,
+      ),
+    ].map((m) => m[1]!);
+    expect([...new Set(used)].filter((name) => !example[name])).toEqual([]);
+  });
+
+  it('.env.example: API keys of at least 16 characters, NATS passwords nats-server can read', () => {
+    const keys = loadConfig({ RUNLOG_API_KEYS: example.RUNLOG_API_KEYS }).apiKeys;
+    expect(keys.length).toBeGreaterThan(0);
+    for (const { key } of keys) expect(key.length).toBeGreaterThanOrEqual(16);
+    for (const variable of natsConfVariables)
+      expect([variable, example[variable]]).toEqual([
+        variable,
+        expect.stringMatching(/^[A-Za-z][A-Za-z0-9]{15,}$/),
+      ]);
+  });
+
   it.each(SERVICES)(
-    '%s: built from the Dockerfile, configured with valid variables only, health-checked on its port, after NATS and PostgreSQL are healthy',
+    '%s: built from the Dockerfile, configured with valid variables only, health-checked on its port, its own NATS user, after NATS and PostgreSQL (and ingest, for the others) are healthy',
     (name, portVariable, port) => {
       const service = base.services[name]!;
       expect(service.build).toMatchObject({ context: '.', target: 'runtime', args: { APP: name } });
@@ -77,14 +152,22 @@ describe('docker-compose.yml', () => {
       expect(config.databaseUrl).toMatch(/@postgres:5432\//);
       expect(config.nats.servers).toEqual(['nats://nats:4222']);
       expect(env[portVariable]).toBe(String(port));
+      // Its own NATS user (deploy/nats/nats.conf) and that user's password from .env.
+      expect(natsConfUsers).toContain(name);
+      const passVariable = `NATS_${name.toUpperCase().replace(/-/g, '_')}_PASS`;
+      expect(natsConfVariables).toContain(passVariable);
+      expect(config.nats.credentials).toEqual({ user: name, pass: example[passVariable] });
+      expect(config.apiKeys.length).toBeGreaterThan(0);
 
-      expect(service.ports).toEqual([`${port}:${port}`]);
+      expect(service.ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(service.healthcheck?.test.join(' ')).toContain(
         `http://127.0.0.1:${port}/health/ready`,
       );
+      // Only ingest creates the streams (nats.conf): the others start once it is healthy.
       expect(service.depends_on).toEqual({
         nats: { condition: 'service_healthy' },
         postgres: { condition: 'service_healthy' },
+        ...(name === 'ingest' ? {} : { ingest: { condition: 'service_healthy' } }),
       });
       expect(service.restart).toBe('unless-stopped');
     },
@@ -105,6 +188,15 @@ describe('docker-compose.cluster.yml', () => {
         names.filter((n) => n !== node),
       );
     }
+    for (const node of names) {
+      const service = merged(node);
+      expect([node, service.command?.slice(0, 2)]).toEqual([node, ['-c', '/etc/nats/nats.conf']]);
+      expect([node, service.volumes]).toEqual([node, expect.arrayContaining([NATS_CONF_MOUNT])]);
+      expect([node, Object.keys(service.environment ?? {}).sort()]).toEqual([
+        node,
+        [...natsConfVariables].sort(),
+      ]);
+    }
     expect(cluster.services['nats-2']?.profiles).toEqual(['cluster']);
     expect(cluster.services['nats-3']?.profiles).toEqual(['cluster']);
   });
@@ -119,11 +211,13 @@ describe('docker-compose.cluster.yml', () => {
     ]);
     expect(config.streams.replicas).toBe(3);
     expect(Object.keys(service.depends_on ?? {}).sort()).toEqual([
+      ...(name === 'ingest' ? [] : ['ingest']),
       'nats',
       'nats-2',
       'nats-3',
       'postgres',
     ]);
+    expect(config.nats.credentials).toMatchObject({ user: name });
   });
 });
 

@@ -1,4 +1,6 @@
 // deploy/nats/nats.conf on a real nats-server: who may publish and subscribe where.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { Bus, type BusOptions } from '@runlog/bus';
@@ -6,7 +8,14 @@ import { DEADLETTER_STREAM, DURABLES, INGEST_STREAM, streamName } from '@runlog/
 import { busOptionsFromConfig, loadConfig } from '@runlog/platform';
 import { waitFor } from '@runlog/testing';
 import { Recorder, typedEvent } from '../bus/bus-fixtures';
-import { type NatsUser, type PermissionedNats, startPermissionedNats } from './permissioned-nats';
+import {
+  generatedPassword,
+  NATS_USERS,
+  type NatsUser,
+  passwordVariable,
+  type PermissionedNats,
+  startPermissionedNats,
+} from './permissioned-nats';
 
 const PUBACK_TIMEOUT_MS = 2_000;
 
@@ -171,5 +180,36 @@ describe('NATS permissions of deploy/nats/nats.conf', () => {
     await expect(
       bus.manager.consumers.info(streamName('lease_history'), DURABLES.leaseHistory),
     ).rejects.toThrow(/Permissions|timeout/i);
+  });
+});
+
+describe('the passwords of .env.example', () => {
+  const example = Object.fromEntries(
+    readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => [match[1]!, match[2]!]),
+  );
+
+  it('start nats-server with the shipped config, and each user logs in with its own', async () => {
+    const nats = await startPermissionedNats((user) => example[passwordVariable(user)]!);
+    try {
+      for (const user of NATS_USERS) {
+        const nc = await nats.connect(user);
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('must start with a letter: nats-server refuses one it reads as a number', async () => {
+    // Some digit-first values pass, others read as a number: the letter rule avoids both.
+    for (const password of ['123456789012345678901234', `8e5${generatedPassword().slice(1)}`]) {
+      await expect(startPermissionedNats(() => password)).rejects.toThrow(
+        /NATS_ADMIN_PASS.*could not be parsed|is int64, not string/,
+      );
+    }
   });
 });
