@@ -234,6 +234,8 @@ export class DurableConsumer<F extends Family = Family> {
       },
       Math.max(1_000, this.ackWaitMs / 3),
     );
+    // One delay for the messages of an outage, so they come back together as one batch.
+    let outageDelay: number | undefined;
     try {
       // A failing batch is bisected: the good events are committed and acked in stream
       // order, only the failing ones are retried or parked (isolate.ts).
@@ -243,7 +245,10 @@ export class DurableConsumer<F extends Family = Family> {
         this.spec.classifyError ?? (() => 'unknown'),
         async (part, verdicts) => {
           for (const [index, item] of part.entries()) {
-            await this.settle(item, verdicts[index] ?? { type: 'ack' });
+            const verdict = verdicts[index] ?? { type: 'ack' };
+            if (verdict.type === 'outage')
+              outageDelay ??= this.backoff(item.message.info.deliveryCount);
+            await this.settle(item, verdict, outageDelay);
             settled.add(item.message);
           }
         },
@@ -279,7 +284,7 @@ export class DurableConsumer<F extends Family = Family> {
     }
   }
 
-  private async settle(item: Decoded<F>, outcome: Verdict): Promise<void> {
+  private async settle(item: Decoded<F>, outcome: Verdict, outageDelay?: number): Promise<void> {
     const { message } = item;
     switch (outcome.type) {
       case 'ack':
@@ -293,7 +298,7 @@ export class DurableConsumer<F extends Family = Family> {
         return;
       case 'outage':
         // The store is down, not this event: retried however many deliveries it takes.
-        this.retry(message, `store unavailable: ${outcome.reason}`);
+        this.retry(message, `store unavailable: ${outcome.reason}`, outageDelay);
         return;
       case 'retry':
         if (message.info.deliveryCount >= this.maxDeliver) {
