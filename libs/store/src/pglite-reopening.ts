@@ -74,6 +74,7 @@ export class ReopeningPGlite {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     await this.reopening;
     await this.current.close().catch(() => undefined);

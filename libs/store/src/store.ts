@@ -81,7 +81,11 @@ export async function openStore<DB>(
       if (pglite.broken !== undefined) throw new StoreUnavailableError(pglite.broken);
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    // Kysely destroys only a driver it has used: close the instance itself too.
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
   };
 }
 
