@@ -21,8 +21,9 @@ export type FatalHook = (reason: string) => void;
  * One PGlite instance that is replaced when it traps. A WebAssembly trap (`RuntimeError:
  * unreachable`, `memory access out of bounds`) leaves the instance unusable for good;
  * every later query would fail. So the query that trapped fails with
- * {@link StoreTrapError}, the instance is dropped and a new one opened on the same data
- * directory (PostgreSQL's crash recovery replays the WAL), and the next query uses it.
+ * {@link StoreTrapError}, the instance is dropped (its memory is left to the garbage
+ * collector) and a new one opened on the same data directory (PostgreSQL's crash recovery
+ * replays the WAL), and the next query uses it.
  * If reopening fails, the store is broken: `broken` says why and `onFatal` is called.
  */
 export class ReopeningPGlite {
@@ -77,12 +78,14 @@ export class ReopeningPGlite {
     if (this.closed) return;
     this.closed = true;
     await this.reopening;
+    if (this.broken !== undefined) return; // the instance in hand trapped: never close it (see reopen)
     await this.current.close().catch(() => undefined);
   }
 
   private async reopen(trap: Error): Promise<void> {
     try {
-      await this.current.close().catch(() => undefined); // a trapped instance cannot close cleanly
+      // A trapped instance is dropped, never closed: closing it syncs its file system out
+      // of corrupted memory, which can abort the whole process (a V8 fatal error).
       this.current = await this.create(this.dataDir);
       this.reopened++;
     } catch (error) {
