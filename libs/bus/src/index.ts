@@ -15,6 +15,7 @@ export type {
   EventHandler,
   BatchHandler,
   HandlerBinding,
+  ErrorClass,
 } from './consumer/consumer-spec';
 export { EventContext, BatchContext } from './consumer/context';
 export { Outcome, type BatchOutcome } from './consumer/outcome';

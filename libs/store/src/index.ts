@@ -3,7 +3,21 @@
  * is set, PGlite (Postgres in WebAssembly, same SQL) otherwise; versioned migrations per
  * service schema; a NestJS module that opens, migrates and closes it.
  */
-export { openStore, storeReadiness, storeTarget, type Store, type StoreTarget } from './store';
+export {
+  openStore,
+  storeReadiness,
+  storeTarget,
+  type OpenStoreOptions,
+  type Store,
+  type StoreTarget,
+} from './store';
+export {
+  classifyStoreError,
+  StoreTrapError,
+  StoreUnavailableError,
+  type StoreErrorClass,
+} from './store-errors';
+export { ReopeningPGlite, type FatalHook } from './pglite-reopening';
 export { migrateToLatest } from './migrations';
 export { STORE, StoreModule, type StoreModuleOptions } from './store.module';
 export { createGapsTable, recordGap, listGaps, type GapRecord, type StoredGap } from './gaps';

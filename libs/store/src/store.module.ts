@@ -1,6 +1,7 @@
 import {
   type DynamicModule,
   Inject,
+  Logger,
   Module,
   type OnApplicationShutdown,
   type Provider,
@@ -17,6 +18,19 @@ export interface StoreModuleOptions {
   /** The service's own schema: its tables and its migration table live there. */
   readonly schema: string;
   readonly migrations: Readonly<Record<string, Migration>>;
+  /**
+   * What to do when the store is broken for good (default: log it and exit the process
+   * with code 70, EX_SOFTWARE, so a supervisor restarts the service instead of it
+   * answering 500). Readiness reports the reason meanwhile.
+   */
+  readonly onFatal?: (reason: string) => void;
+}
+
+/** Exits so that a supervisor restarts the service (after the log line is written). */
+function exitForRestart(reason: string): void {
+  new Logger('Store').error(`the store is broken, exiting for a restart: ${reason}`);
+  process.exitCode = 70;
+  setImmediate(() => process.exit(70));
 }
 
 /** Closes the store once the application (and its consumers) have stopped. */
@@ -38,7 +52,9 @@ export class StoreModule {
     const store: Provider = {
       provide: STORE,
       useFactory: async () => {
-        const opened = await openStore<unknown>(options.target);
+        const opened = await openStore<unknown>(options.target, {
+          onFatal: options.onFatal ?? exitForRestart,
+        });
         try {
           await migrateToLatest(opened.db, options.schema, options.migrations);
         } catch (error) {

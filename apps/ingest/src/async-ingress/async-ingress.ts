@@ -6,7 +6,13 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { Bus, ensureConsumer, publishDeadLetter } from '@runlog/bus';
+import {
+  Bus,
+  type BusError,
+  type DeadLetterCause,
+  ensureConsumer,
+  publishDeadLetter,
+} from '@runlog/bus';
 import {
   DURABLES,
   type Family,
@@ -97,10 +103,23 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         await this.route(batch);
       } catch (error) {
-        // Unexpected: nothing of the batch is acked, so all of it is retried.
-        this.logger.error(`could not route ${batch.length} messages: ${describe(error)}`);
-        for (const message of batch) this.retry(message, describe(error));
+        // Unexpected: one message must not hold back the others. Route them one at a
+        // time, in arrival order; one that fails alone is parked (poison), not retried forever.
+        this.logger.error(
+          `could not route ${batch.length} messages, isolating: ${describe(error)}`,
+        );
+        for (const message of batch) await this.routeAlone(message);
       }
+    }
+  }
+
+  private async routeAlone(message: JsMsg): Promise<void> {
+    try {
+      await this.route([message]);
+    } catch (error) {
+      await this.park(message, familyOfSubject(message.subject), 'poison', [
+        { path: '', code: 'invalid_value', message: `could not be routed: ${describe(error)}` },
+      ]);
     }
   }
 
@@ -111,15 +130,23 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
     for (const message of batch) {
       const checked = this.check(message);
       if (checked.ok) valid.push({ message, event: checked.event });
-      else parked.push(this.park(message, checked.family, checked.errors));
+      else parked.push(this.park(message, checked.family, 'decode_failed', checked.errors));
     }
     if (valid.length > 0) {
       const { failed } = await this.intake.publish(valid.map((item) => item.event));
-      const reasons = new Map(failed.map((f) => [f.index, f.message]));
-      valid.forEach(({ message }, index) => {
-        const reason = reasons.get(index);
-        if (reason === undefined) message.ack();
-        else this.retry(message, reason);
+      const failures = new Map(failed.map((f) => [f.index, f]));
+      valid.forEach(({ message, event }, index) => {
+        const failure = failures.get(index);
+        if (failure === undefined) message.ack();
+        else if (refusedForGood(failure)) {
+          // JetStream will never take this one (too large for the stream or the server):
+          // parked alone, the rest of the batch is not held back by it.
+          parked.push(
+            this.park(message, event.family, 'poison', [
+              { path: '', code: 'invalid_value', message: failure.message },
+            ]),
+          );
+        } else this.retry(message, failure.message);
       });
     }
     await Promise.all(parked);
@@ -160,13 +187,14 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
   private async park(
     message: JsMsg,
     family: Family | 'unknown',
+    cause: DeadLetterCause,
     errors: readonly ValidationError[],
   ): Promise<void> {
     try {
       await publishDeadLetter(this.bus.publisher, {
         consumer: DURABLES.ingest,
         family,
-        cause: 'decode_failed',
+        cause,
         reason: JSON.stringify(errors),
         origin: { stream: INGEST_STREAM, cursor: String(message.seq), subject: message.subject },
         message,
@@ -188,6 +216,18 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
     );
     message.nak(delay);
   }
+}
+
+/**
+ * A publish failure retrying cannot fix: the message exceeds the server's max_payload or
+ * the stream's maximum message size. Anything else (no stream yet, a timeout, a closed
+ * connection, a JetStream error) is JetStream being unavailable: retried until it lands.
+ */
+function refusedForGood(failure: { readonly code: string; readonly message: string }): boolean {
+  return (
+    failure.code === ('refused' satisfies BusError['code']) &&
+    /max_payload|message size exceeds|maximum (message|payload) size/i.test(failure.message)
+  );
 }
 
 /** `ingest.<family>.<key>` names the family; anything else is `unknown`. */

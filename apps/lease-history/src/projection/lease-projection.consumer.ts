@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Bus, type ConsumerTuning, type RunningConsumer } from '@runlog/bus';
 import { DURABLES } from '@runlog/contracts';
-import { STORE, type Store } from '@runlog/store';
+import { classifyStoreError, STORE, type Store } from '@runlog/store';
 import { type LeaseHistoryDb } from '../store/lease-history.schema';
 import { LeaseMetrics } from './lease-metrics';
 import { LeaseProjection, type ProjectedEvent, type ProjectedFamily } from './lease-projection';
@@ -24,7 +24,9 @@ export interface LeaseProjectionOptions extends ConsumerTuning {
 /**
  * The projection's durable consumers (`lease-history` on RUNLOG_LEASE_HISTORY and on
  * RUNLOG_COMPLETION): each batch in one transaction, then acked. A failed batch is
- * retried with backoff and dead-lettered after max_deliver; gaps are stored.
+ * bisected: an event the store refuses is parked alone (cause `poison`) and the rest
+ * committed in order; while the store is down the batch is retried and nothing is parked.
+ * Gaps are stored.
  */
 @Injectable()
 export class LeaseProjectionConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -59,6 +61,8 @@ export class LeaseProjectionConsumer implements OnApplicationBootstrap, OnModule
       durable: DURABLES.leaseHistory,
       family,
       onGap: (gap) => this.projection.recordGap(gap),
+      // A store that is down is retried without parking; an event it refuses is parked alone.
+      classifyError: classifyStoreError,
       handler: {
         mode: 'batch',
         size: batchSize,

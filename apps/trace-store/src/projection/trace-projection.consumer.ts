@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Bus, type ConsumerTuning, type RunningConsumer } from '@runlog/bus';
 import { DURABLES } from '@runlog/contracts';
-import { STORE, type Store } from '@runlog/store';
+import { classifyStoreError, STORE, type Store } from '@runlog/store';
 import { type TraceStoreDb } from '../store/trace-store.schema';
 import { TraceMetrics } from './trace-metrics';
 import { TraceProjection } from './trace-projection';
@@ -28,8 +28,9 @@ export interface TraceProjectionOptions extends ConsumerTuning {
 
 /**
  * The projection's durable consumer (`trace-store` on RUNLOG_TRACE): each batch in one
- * transaction, then acked. A failed batch is retried with backoff and dead-lettered after
- * max_deliver; gaps are stored.
+ * transaction, then acked. A failed batch is bisected: an event the store refuses is
+ * parked alone (cause `poison`) and the rest committed in order; while the store is down
+ * the batch is retried and nothing is parked. Gaps are stored.
  */
 @Injectable()
 export class TraceProjectionConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -55,6 +56,8 @@ export class TraceProjectionConsumer implements OnApplicationBootstrap, OnModule
       durable: DURABLES.traceStore,
       family: 'trace',
       onGap: (gap) => this.projection.recordGap(gap),
+      // A store that is down is retried without parking; an event it refuses is parked alone.
+      classifyError: classifyStoreError,
       handler: {
         mode: 'batch',
         size: batchSize,

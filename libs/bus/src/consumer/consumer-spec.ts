@@ -33,15 +33,33 @@ export interface ConsumerOptions {
   readonly stopTimeoutMs?: number;
   /** Called for each gap seen by an unfiltered consumer; persist it. Also logged and counted. */
   readonly onGap?: GapHook;
+  /**
+   * Tells what a handler's thrown error means (docs/decisions.md, "poison or outage"):
+   * `transient` (its store is down: retry the same events with backoff, never park them,
+   * however many deliveries it takes), `poison` (the store refuses this event: when it
+   * fails alone it is dead-lettered at once, cause `poison`), or `unknown` (the default
+   * for every error: retried, parked after `maxDeliver`). Whatever the class, a failing
+   * batch is bisected so only the events that fail alone are retried or parked; the rest
+   * is committed and acked in stream order. `classifyStoreError` of @runlog/store is the
+   * classifier for runlog's SQL stores.
+   */
+  readonly classifyError?: (error: unknown) => ErrorClass;
 }
 
-/** A handler of one event; resolving to nothing means ack. A throw means retry with backoff. */
+/** What a handler's failure means: the store is down, this event is refused, or not known. */
+export type ErrorClass = 'transient' | 'poison' | 'unknown';
+
+/** A handler of one event; resolving to nothing means ack. A throw is retried with backoff (see `classifyError`). */
 export type EventHandler<F extends Family> = (
   event: DeliveredEvent<F>,
   context: EventContext,
 ) => Outcome | void | Promise<Outcome | void>;
 
-/** A handler of up to `size` events in stream order (one transaction per batch). */
+/**
+ * A handler of up to `size` events in stream order (one transaction per batch). When it
+ * throws, the runtime calls it again on halves of the batch to isolate the failing events
+ * (see `classifyError`): it must be safe to call again on part of a batch it failed on.
+ */
 export type BatchHandler<F extends Family> = (
   events: readonly DeliveredEvent<F>[],
   context: BatchContext,

@@ -22,6 +22,7 @@ import { within } from '../within';
 import { type ConsumerSpec } from './consumer-spec';
 import { BatchContext, EventContext } from './context';
 import { GapDetector } from './gap-detector';
+import { describe, isolate, type Verdict } from './isolate';
 import { type Outcome } from './outcome';
 
 /** Where a durable consumer reads: its family stream, or its re-drive subject in RUNLOG_DEADLETTER. */
@@ -195,47 +196,71 @@ export class DurableConsumer<F extends Family = Family> {
       if (!this.running) continue; // stop() hands back what is queued
       const batch = this.queue.splice(0, size).sort((a, b) => a.seq - b.seq);
       this.metrics.delivered(this.source.durable, batch.length);
+      const settled = new Set<JsMsg>();
       try {
-        await this.handle(batch);
+        await this.handle(batch, settled);
       } catch (error) {
-        // Only infrastructure fails here (a dead-letter publish, a gap hook): hand the messages back.
-        this.logger.error(`could not settle ${batch.length} message(s): ${describe(error)}`);
-        for (const message of batch) this.retry(message, describe(error));
+        // Only infrastructure fails here (a dead-letter publish, a gap hook): hand back
+        // the messages not settled yet.
+        const left = batch.filter((message) => !settled.has(message));
+        this.logger.error(`could not settle ${left.length} message(s): ${describe(error)}`);
+        for (const message of left) this.retry(message, describe(error));
       }
     }
   }
 
-  private async handle(batch: JsMsg[]): Promise<void> {
+  private async handle(batch: JsMsg[], settled: Set<JsMsg>): Promise<void> {
     const decoded = batch.map((message) => this.decode(message));
     const ready: Decoded<F>[] = [];
     for (const item of decoded) {
       if (item.event) ready.push(item);
-      else await this.deadLetter(item, 'decode_failed', item.error ?? 'undecodable');
+      else {
+        await this.deadLetter(item, 'decode_failed', item.error ?? 'undecodable');
+        settled.add(item.message);
+      }
     }
     if (ready.length === 0) return;
     if (this.gaps) {
       for (const item of ready) await this.gaps.observe(item.message);
     }
-    const outcomes = await this.invoke(ready);
-    for (const [index, item] of ready.entries()) {
-      await this.settle(item, outcomes[index] ?? { type: 'ack' });
-    }
-  }
-
-  /** Calls the handler with a keep-alive timer; a throw is a retry of every event given. */
-  private async invoke(items: Decoded<F>[]): Promise<Outcome[]> {
-    const contexts = items.map((item) => this.context(item));
     const keepAlive = setInterval(
       () => {
         if (this.abandoned) return clearInterval(keepAlive);
         try {
-          for (const item of items) item.message.working();
+          for (const item of ready) if (!settled.has(item.message)) item.message.working();
         } catch (error) {
           this.logger.warn(`could not extend the ack wait: ${describe(error)}`);
         }
       },
       Math.max(1_000, this.ackWaitMs / 3),
     );
+    // One delay for the messages of an outage, so they come back together as one batch.
+    let outageDelay: number | undefined;
+    try {
+      // A failing batch is bisected: the good events are committed and acked in stream
+      // order, only the failing ones are retried or parked (isolate.ts).
+      await isolate(
+        ready,
+        (part) => this.invoke(part),
+        this.spec.classifyError ?? (() => 'unknown'),
+        async (part, verdicts) => {
+          for (const [index, item] of part.entries()) {
+            const verdict = verdicts[index] ?? { type: 'ack' };
+            if (verdict.type === 'outage')
+              outageDelay ??= this.backoff(item.message.info.deliveryCount);
+            await this.settle(item, verdict, outageDelay);
+            settled.add(item.message);
+          }
+        },
+      );
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Calls the handler on some events; a throw is left to {@link isolate}. */
+  private async invoke(items: readonly Decoded<F>[]): Promise<Outcome[]> {
+    const contexts = items.map((item) => this.context(item));
     const started = performance.now();
     try {
       const handler = this.spec.handler;
@@ -254,15 +279,12 @@ export class DurableConsumer<F extends Family = Family> {
       )) ?? { type: 'ack' };
       if (Array.isArray(outcome)) return outcome as Outcome[];
       return items.map(() => outcome as Outcome);
-    } catch (error) {
-      return items.map(() => ({ type: 'retry', reason: describe(error) }));
     } finally {
-      clearInterval(keepAlive);
       this.metrics.handlerSeconds(this.source.durable, (performance.now() - started) / 1000);
     }
   }
 
-  private async settle(item: Decoded<F>, outcome: Outcome): Promise<void> {
+  private async settle(item: Decoded<F>, outcome: Verdict, outageDelay?: number): Promise<void> {
     const { message } = item;
     switch (outcome.type) {
       case 'ack':
@@ -270,6 +292,13 @@ export class DurableConsumer<F extends Family = Family> {
         return;
       case 'dead_letter':
         await this.deadLetter(item, 'handler', outcome.reason);
+        return;
+      case 'poison':
+        await this.deadLetter(item, 'poison', outcome.reason);
+        return;
+      case 'outage':
+        // The store is down, not this event: retried however many deliveries it takes.
+        this.retry(message, `store unavailable: ${outcome.reason}`, outageDelay);
         return;
       case 'retry':
         if (message.info.deliveryCount >= this.maxDeliver) {
@@ -398,10 +427,6 @@ export class DurableConsumer<F extends Family = Family> {
       item.message,
     );
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Resolves in the check phase of this turn of the event loop, after pending I/O callbacks. */

@@ -29,18 +29,46 @@ function isDeadLetterHeader(name: string): boolean {
   );
 }
 
+/** Bytes kept free for the subject, the reply inbox and the protocol line. */
+const MARGIN_BYTES = 512;
+const encoder = new TextEncoder();
+
 /**
  * Publishes a dead letter: the original body byte for byte, the original headers, and why
  * (dead-letter-format.ts). Its msgID is derived from where the delivery came from, so a
  * crash between this publish and the ack does not park the same delivery twice.
+ *
+ * A dead letter can always be written: when body, headers and reason would not fit the
+ * server's `max_payload`, the body is cut to what fits (the original headers are dropped
+ * too if they alone do not fit), marked `Runlog-Dl-Truncated: true` with
+ * `Runlog-Dl-Original-Size`, and the original stays fetchable by its stream and sequence.
  */
 export async function publishDeadLetter(
   publisher: Publisher,
   request: DeadLetterRequest,
 ): Promise<void> {
+  const subject = deadLetterSubject(request.consumer, request.family);
+  const limit = publisher.maxPayload - MARGIN_BYTES - encoder.encode(subject).length;
+  const { message } = request;
+  let headers = deadLetterHeaders(request, true);
+  let body = message.data;
+  if (headerBytes(headers) + body.length > limit) {
+    headers = deadLetterHeaders(request, true, body.length);
+    if (headerBytes(headers) > limit / 2) headers = deadLetterHeaders(request, false, body.length);
+    body = body.subarray(0, Math.max(0, limit - headerBytes(headers)));
+  }
+  await publisher.publishRaw(subject, body, headers);
+}
+
+/** The dead letter's headers; `originalSize` set marks it truncated. */
+function deadLetterHeaders(
+  request: DeadLetterRequest,
+  copyOriginal: boolean,
+  originalSize?: number,
+): MsgHdrs {
   const { message, origin } = request;
   const headers: MsgHdrs = natsHeaders();
-  for (const [name, values] of message.headers ?? []) {
+  for (const [name, values] of copyOriginal ? (message.headers ?? []) : []) {
     if (isDeadLetterHeader(name)) continue;
     for (const value of values) headers.append(name, value);
   }
@@ -56,11 +84,20 @@ export async function publishDeadLetter(
   headers.set(DEAD_LETTER_HEADERS.deliveries, String(message.info.deliveryCount));
   headers.set(DEAD_LETTER_HEADERS.at, new Date().toISOString());
   headers.set(HEADERS.msgId, `dl:${request.consumer}:${message.info.stream}:${message.seq}`);
-  await publisher.publishRaw(
-    deadLetterSubject(request.consumer, request.family),
-    message.data,
-    headers,
-  );
+  if (originalSize !== undefined) {
+    headers.set(DEAD_LETTER_HEADERS.truncated, 'true');
+    headers.set(DEAD_LETTER_HEADERS.originalSize, String(originalSize));
+  }
+  return headers;
+}
+
+/** The size of headers on the wire (`NATS/1.0` line, `name: value` lines, blank line). */
+function headerBytes(headers: MsgHdrs): number {
+  let bytes = 12;
+  for (const [name, values] of headers) {
+    for (const value of values) bytes += encoder.encode(`${name}: ${value}\r\n`).length;
+  }
+  return bytes;
 }
 
 // Header values cannot hold line breaks; keep the reason readable and bounded.

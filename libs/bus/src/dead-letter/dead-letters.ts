@@ -68,7 +68,8 @@ export class DeadLetters {
   /**
    * Re-drives the oldest dead letters of a consumer: each is delivered again to the same
    * durable consumer (with its original stream, cursor and subject) and removed from the
-   * dead letters. Answers how many were re-driven.
+   * dead letters. A truncated one is re-driven with its original body, fetched from its
+   * stream; if retention has removed it, it stays parked. Answers how many were re-driven.
    */
   async replay(consumer: string, options: ReplayOptions = {}): Promise<number> {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
@@ -78,25 +79,46 @@ export class DeadLetters {
       const page = await this.list(consumer, { limit: Math.min(PAGE, remaining), after });
       if (page.length === 0) break;
       for (const letter of page) {
+        after = letter.deadLetterSeq;
+        const body = letter.truncated ? await this.original(letter) : letter.body;
+        if (body === undefined) continue;
         const headers = natsHeaders();
         for (const [name, value] of Object.entries(letter.headers)) {
-          if (name.toLowerCase() !== HEADERS.msgId.toLowerCase()) headers.set(name, value);
+          if (!REDRIVE_DROPPED.has(name.toLowerCase())) headers.set(name, value);
         }
         headers.set(HEADERS.msgId, `redrive:${letter.deadLetterSeq}`);
         await this.publisher.publishRaw(
           redriveSubject(letter.consumer, letter.family),
-          letter.body,
+          body,
           headers,
         );
         await this.jsm.streams.deleteMessage(DEADLETTER_STREAM, letter.deadLetterSeq, false);
         replayed++;
-        after = letter.deadLetterSeq;
       }
       remaining -= page.length;
     }
     return replayed;
   }
+
+  /** The whole original of a truncated dead letter, if its stream still keeps it. */
+  async original(letter: DeadLetter): Promise<Uint8Array | undefined> {
+    try {
+      const stored = await this.jsm.streams.getMessage(letter.originalStream, {
+        seq: letter.originalSeq,
+      });
+      return stored?.data;
+    } catch {
+      return undefined; // removed by retention (or the stream is gone): nothing to re-drive
+    }
+  }
 }
+
+/** Headers a re-drive does not forward: a new msgID, and the truncation marks of the letter. */
+const REDRIVE_DROPPED = new Set(
+  [HEADERS.msgId, DEAD_LETTER_HEADERS.truncated, DEAD_LETTER_HEADERS.originalSize].map((name) =>
+    name.toLowerCase(),
+  ),
+);
 
 function toDeadLetter(message: JsMsg): DeadLetter {
   const [, consumer = '', family = ''] = message.subject.split('.');
@@ -117,5 +139,7 @@ function toDeadLetter(message: JsMsg): DeadLetter {
     at: get(DEAD_LETTER_HEADERS.at),
     headers,
     body: message.data,
+    truncated: get(DEAD_LETTER_HEADERS.truncated) === 'true',
+    originalSize: Number(get(DEAD_LETTER_HEADERS.originalSize) || message.data.length),
   };
 }

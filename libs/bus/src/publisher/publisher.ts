@@ -83,6 +83,11 @@ export class Publisher {
     this.sweeper.unref();
   }
 
+  /** The largest message (body + headers) the server takes: its `max_payload` (1 MiB until it has said). */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
   /** Publishes one typed event to its family subject with `Nats-Msg-Id` = event id. */
   publish(event: RunlogEvent): Promise<PublishResult> {
     const { subject, body, headers } = this.prepare(event);
