@@ -7,6 +7,7 @@ import { COMPLETION_OUTCOMES, SIGNAL_EFFECTS } from './families/execution';
 import { type OpenEnum } from './families/schema';
 import { dataKey, keyOfSubjectAttribute, storedSubject, subjectAttribute } from './keys';
 import { err, ok, type Result } from './result';
+import { unstorableErrors } from './storable';
 import { type ValidationError } from './validation-error';
 import { isRfc3339 } from './validation/decorators';
 import { isPlainObject, validateShape } from './validation/validate-shape';
@@ -35,6 +36,10 @@ export function decode(
   if (!isPlainObject(input)) {
     return err([{ path: '', code: 'invalid_type', message: 'an event must be a JSON object' }]);
   }
+  // First, and alone: what no store can hold, found without recursion (the schema's
+  // validators recurse, and a value 100,000 levels deep would overflow their stack).
+  const unstorable = unstorableErrors(input);
+  if (unstorable.length > 0) return err(unstorable);
   const errors: ValidationError[] = [];
   const type = parseEventType(typeof input['type'] === 'string' ? input['type'] : '');
   const family = type.ok ? type.family : undefined;
@@ -196,12 +201,14 @@ export function decodeStored(input: unknown): Result<RunlogEvent, ValidationErro
   if (!isPlainObject(input)) {
     return err([{ path: '', code: 'invalid_type', message: 'an event must be a JSON object' }]);
   }
+  const unstorable = unstorableErrors(input);
+  if (unstorable.length > 0) return err(unstorable);
   const errors: ValidationError[] = [];
   const type =
     typeof input['type'] === 'string'
       ? parseEventType(input['type'])
       : ({ ok: false, code: 'invalid_format' } as const);
-  if (!type.ok) errors.push(typeError(type.code, String(input['type'])));
+  if (!type.ok) errors.push(typeError(type.code, describeValue(input['type'])));
   for (const name of ['id', 'source', 'time', 'subject'] as const)
     errors.push(...requiredString(input, name));
   const data = input['data'];
@@ -328,4 +335,9 @@ function typeError(
     unknown_kind: `type names an unknown kind for its family: "${type}"`,
   }[code];
   return { path: 'type', code, message };
+}
+
+/** A value for an error message; never throws (a null-prototype object has no toString). */
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value;
 }

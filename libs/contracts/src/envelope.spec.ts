@@ -420,11 +420,12 @@ describe('decode: subject (the partition key)', () => {
     },
   );
 
-  it('rejects a key that is not well-formed Unicode with `invalid_format` at subject', () => {
+  it('rejects a key that is not well-formed Unicode at the field that holds it', () => {
+    // Refused as unstorable (storable.ts) before a subject is derived from it.
     const envelope = base();
     delete envelope['subject'];
     (envelope['data'] as Record<string, unknown>)['execution_id'] = 'exec-\ud800';
-    expect(failures(envelope)).toEqual([{ path: 'subject', code: 'invalid_format' }]);
+    expect(failures(envelope)).toEqual([{ path: 'data.execution_id', code: 'invalid_value' }]);
   });
 
   it('rejects a needlessly encoded token: each key has exactly one token', () => {

@@ -9,6 +9,7 @@ export * from './streams';
 export * from './subjects';
 export * from './keys';
 export * from './decode';
+export { MAX_DATA_DEPTH, hasUnstorableChar, unstorableErrors } from './storable';
 export { checkEngineConfidentiality, suggestsContent, CONTENT_WORDS } from './confidentiality';
 export { exampleData, exampleEvent, ALL_KINDS } from './examples';
 export { SCHEMAS, schemaOf } from './families/schemas';

@@ -10,6 +10,8 @@ export type ValidationCode =
   | 'unknown_family'
   | 'unknown_kind'
   | 'confidentiality_violation'
+  /** `data` nests deeper than the stores allow (MAX_DATA_DEPTH). */
+  | 'too_deep'
   /** The encoded event is larger than one NATS message may be. */
   | 'too_large';
 
