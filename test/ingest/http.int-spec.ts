@@ -246,7 +246,9 @@ describe('POST /v1/events', () => {
 describe('POST /v1/events with RUNLOG_API_KEYS', () => {
   let fx: IngestFixture;
   beforeAll(async () => {
-    fx = await startIngest({ RUNLOG_API_KEYS: 'engine-key=engine,trace;admin-key=*' });
+    fx = await startIngest({
+      RUNLOG_API_KEYS: 'engine-key-0000001=engine,trace;admin-key-00000001=*',
+    });
   });
   afterAll(() => fx?.close(), 30_000);
 
@@ -257,18 +259,18 @@ describe('POST /v1/events with RUNLOG_API_KEYS', () => {
     expect((await fx.post(trace)).status).toBe(401);
     const unknown = await fx.post(trace, { headers: { authorization: 'Bearer nope' } });
     expect(unknown.status).toBe(401);
-    expect(JSON.stringify(unknown.body)).not.toContain('engine-key');
+    expect(JSON.stringify(unknown.body)).not.toContain('engine-key-0000001');
     const forbidden = await fx.post([trace, lease], {
-      headers: { authorization: 'Bearer engine-key' },
+      headers: { authorization: 'Bearer engine-key-0000001' },
     });
     expect(forbidden.status).toBe(403);
     expect(await fx.counts()).toEqual(before);
-    expect((await fx.post(trace, { headers: { authorization: 'Bearer engine-key' } })).status).toBe(
-      202,
-    );
-    expect((await fx.post(lease, { headers: { authorization: 'Bearer admin-key' } })).status).toBe(
-      202,
-    );
+    expect(
+      (await fx.post(trace, { headers: { authorization: 'Bearer engine-key-0000001' } })).status,
+    ).toBe(202);
+    expect(
+      (await fx.post(lease, { headers: { authorization: 'Bearer admin-key-00000001' } })).status,
+    ).toBe(202);
   });
 });
 

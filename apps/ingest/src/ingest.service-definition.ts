@@ -1,5 +1,4 @@
 import { type ServiceDefinition } from '@runlog/platform';
-import { API_KEY_SCHEME } from './http/openapi';
 import { IngestModule } from './ingest.module';
 
 export const ingestService: ServiceDefinition = {
@@ -10,7 +9,6 @@ export const ingestService: ServiceDefinition = {
   openapi: {
     description:
       'Validates CloudEvents from producers and publishes them to the family streams (DESIGN.md §4).',
-    bearerAuth: API_KEY_SCHEME,
   },
   configure: (app) => {
     // The CloudEvents JSON media types parse like application/json (structured mode).

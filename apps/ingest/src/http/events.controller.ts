@@ -1,6 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiConsumes,
   ApiExtraModels,
@@ -12,14 +11,8 @@ import {
 } from '@nestjs/swagger';
 import { Bus } from '@runlog/bus';
 import { FAMILIES, type Family, streamName } from '@runlog/contracts';
-import {
-  ApiError,
-  errorBody,
-  type ErrorBody,
-  RUNLOG_CONFIG,
-  type RunlogConfig,
-} from '@runlog/platform';
-import { type FastifyReply } from 'fastify';
+import { ApiError, callerOf, errorBody, type ErrorBody, RequireScope } from '@runlog/platform';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   type AcceptedEvent,
   type FailedEvent,
@@ -27,12 +20,11 @@ import {
   IntakeService,
   type RejectedEvent,
 } from '../intake/intake.service';
-import { authenticate, authorize } from './api-keys';
+import { authorize } from './api-keys';
 import { EVENT_MEDIA_TYPES, eventsOfRequest } from './cloudevents-http';
 import {
   ACCEPTED_EXAMPLE,
   AcceptedBodySchema,
-  API_KEY_SCHEME,
   AUTHORIZATION_HEADER,
   BAD_REQUEST_EXAMPLES,
   BINARY_MODE_HEADERS,
@@ -84,7 +76,6 @@ export class EventsController {
   constructor(
     @Inject(IntakeService) private readonly intake: IntakeService,
     @Inject(Bus) private readonly bus: Bus,
-    @Inject(RUNLOG_CONFIG) private readonly config: RunlogConfig,
   ) {}
 
   @Post('events')
@@ -97,7 +88,6 @@ export class EventsController {
   @ApiConsumes(...EVENT_MEDIA_TYPES)
   @ApiExtraModels(CloudEventSchema)
   @ApiBody({ schema: EVENTS_REQUEST_SCHEMA, examples: EVENTS_REQUEST_EXAMPLES })
-  @ApiBearerAuth(API_KEY_SCHEME)
   @ApiHeader(AUTHORIZATION_HEADER)
   @ApiHeaders(BINARY_MODE_HEADERS)
   @ApiResponse({
@@ -144,13 +134,15 @@ export class EventsController {
     type: UnavailableBodySchema,
     example: UNAVAILABLE_EXAMPLE,
   })
+  @RequireScope('write')
   async publish(
+    @Req() request: FastifyRequest,
     @Headers() headers: RequestHeaders,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AcceptedBody | RejectedBody | UnavailableBody> {
     const receivedAt = new Date();
-    const caller = authenticate(this.config.apiKeys, first(headers['authorization']));
+    const caller = callerOf(request);
     const inputs = eventsOfRequest(headers, body);
     if (inputs.length === 0) throw new ApiError('empty_batch', 'the batch holds no events');
     if (inputs.length > this.intake.maxBatch)
@@ -202,6 +194,7 @@ export class EventsController {
     type: ErrorBodySchema,
     example: FAMILIES_UNAVAILABLE_EXAMPLE,
   })
+  @RequireScope('read')
   async families(): Promise<{ families: FamilyInfo[] }> {
     const families = await Promise.all(
       FAMILIES.map(async (family): Promise<FamilyInfo> => {
@@ -224,8 +217,4 @@ export class EventsController {
     );
     return { families };
   }
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

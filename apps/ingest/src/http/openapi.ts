@@ -14,8 +14,6 @@ import {
 } from './events.controller';
 
 export const INGEST_TAG = 'ingest';
-/** The security scheme of `RUNLOG_API_KEYS` (named in the ingest service definition). */
-export const API_KEY_SCHEME = 'api-key';
 
 @ApiSchema({
   name: 'CloudEvent',

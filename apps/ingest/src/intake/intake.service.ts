@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Bus, type BusError } from '@runlog/bus';
 import {
   decodeBatch,
@@ -63,20 +63,13 @@ export function familyOfInput(input: unknown): Family | undefined {
  * for engine lifecycle kinds, to `live.engine.<model>`.
  */
 @Injectable()
-export class IntakeService implements OnApplicationBootstrap {
+export class IntakeService {
   private readonly logger = new Logger('Intake');
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     @Inject(RUNLOG_CONFIG) private readonly config: RunlogConfig,
   ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.config.apiKeys.length === 0)
-      this.logger.warn(
-        'RUNLOG_API_KEYS is not set: POST /v1/events accepts every family from anyone who can reach it',
-      );
-  }
 
   /** Validates every input; any failure rejects the whole batch, each error named by index and path. */
   validate(inputs: readonly unknown[], receivedAt = new Date()): Validated {

@@ -6,6 +6,7 @@ import {
   Logger,
   type OnModuleDestroy,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import {
@@ -17,10 +18,20 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Bus } from '@runlog/bus';
-import { type FastifyReply } from 'fastify';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type HistoryEvent } from '../query/lease-query.service';
 import { ERROR_SCHEMA, HISTORY_EVENT_SCHEMA } from './openapi';
-import { parseCursor, parseText, type QueryValue } from '@runlog/platform';
+import {
+  callerName,
+  callerOf,
+  parseCursor,
+  parseText,
+  type QueryValue,
+  RequireScope,
+  RUNLOG_CONFIG,
+  type RunlogConfig,
+  SseLimiter,
+} from '@runlog/platform';
 import { SseWriter } from './sse';
 
 /** A comment line this often keeps idle streams open through proxies (issue 6: 15 s). */
@@ -38,14 +49,25 @@ export const HEARTBEAT_MS = 15_000;
 export class LeaseStreamController implements OnModuleDestroy {
   private readonly logger = new Logger('LeaseStream');
   private readonly open = new Set<AbortController>();
+  private readonly limiter: SseLimiter;
 
-  constructor(@Inject(Bus) private readonly bus: Bus) {}
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(RUNLOG_CONFIG) config: RunlogConfig,
+  ) {
+    this.limiter = new SseLimiter(config.http.sseMax, config.http.sseMaxPerKey);
+  }
 
   @Get('stream')
   @ApiOperation({ summary: 'Lease events as Server-Sent Events: replay from a cursor, then live' })
   @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'after', required: false, description: 'Cursor: start after it' })
   @ApiQuery({ name: 'execution_id', required: false, description: 'Only this execution' })
+  @ApiQuery({
+    name: 'access_token',
+    required: false,
+    description: 'The API key, for clients that cannot set headers (EventSource)',
+  })
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
@@ -57,7 +79,15 @@ export class LeaseStreamController implements OnModuleDestroy {
     content: { 'text/event-stream': { schema: HISTORY_EVENT_SCHEMA } },
   })
   @ApiResponse({ status: 400, description: 'A bad parameter', schema: ERROR_SCHEMA })
+  @ApiResponse({
+    status: 429,
+    description: 'RUNLOG_SSE_MAX streams are open (or RUNLOG_SSE_MAX_PER_KEY for this key)',
+    headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
+    schema: ERROR_SCHEMA,
+  })
+  @RequireScope('read', { queryToken: true })
   async stream(
+    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
     @Query('after') after: QueryValue,
     @Query('execution_id') executionId: QueryValue,
@@ -68,6 +98,7 @@ export class LeaseStreamController implements OnModuleDestroy {
         ? parseCursor('Last-Event-ID', lastEventId)
         : parseCursor('after', after);
     const execution = parseText('execution_id', executionId);
+    const slot = this.limiter.acquire(callerName(callerOf(request)));
 
     const abort = new AbortController();
     this.open.add(abort);
@@ -112,6 +143,7 @@ export class LeaseStreamController implements OnModuleDestroy {
         await sse.send({ event: 'error', data: JSON.stringify({ message }) });
       }
     } finally {
+      slot.release();
       this.open.delete(abort);
       sse.end();
     }

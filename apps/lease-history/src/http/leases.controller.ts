@@ -11,7 +11,15 @@ import {
   LEASE_STATES,
   LEASES_SCHEMA,
 } from './openapi';
-import { ApiError, parseCursor, parseLimit, parseText, type QueryValue } from '@runlog/platform';
+import {
+  ApiError,
+  IdParamPipe,
+  parseCursor,
+  parseLimit,
+  parseText,
+  type QueryValue,
+  RequireScope,
+} from '@runlog/platform';
 
 const notFound = (executionId: string) =>
   new ApiError('not_found', `no lease events for execution ${executionId}`, [
@@ -38,7 +46,8 @@ export class LeasesController {
     description: 'No lease event for this execution',
     schema: ERROR_SCHEMA,
   })
-  async lease(@Param('id') id: string): Promise<LeaseView> {
+  @RequireScope('read')
+  async lease(@Param('id', IdParamPipe) id: string): Promise<LeaseView> {
     const lease = await this.query.lease(id);
     if (!lease) throw notFound(id);
     return lease;
@@ -55,8 +64,9 @@ export class LeasesController {
     description: 'No lease event for this execution',
     schema: ERROR_SCHEMA,
   })
+  @RequireScope('read')
   async history(
-    @Param('id') id: string,
+    @Param('id', IdParamPipe) id: string,
     @Query('after') after: QueryValue,
     @Query('limit') limit: QueryValue,
   ): Promise<HistoryPage> {
@@ -72,6 +82,7 @@ export class LeasesController {
   @ApiQuery({ name: 'after', required: false, description: 'The next_after of the previous page' })
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
   @ApiResponse({ status: 200, schema: LEASES_SCHEMA })
+  @RequireScope('read')
   leases(
     @Query('state') state: QueryValue,
     @Query('owner') owner: QueryValue,
@@ -92,6 +103,7 @@ export class LeasesController {
     summary: 'Gaps the projection saw: events removed by retention before it read them',
   })
   @ApiResponse({ status: 200, schema: GAPS_SCHEMA })
+  @RequireScope('read')
   async gaps(): Promise<{ gaps: readonly StoredGap[] }> {
     return { gaps: await this.query.gaps() };
   }

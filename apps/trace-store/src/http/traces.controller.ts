@@ -2,11 +2,13 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ApiError,
+  IdParamPipe,
   parseCount,
   parseInstant,
   parseLimit,
   parseText,
   type QueryValue,
+  RequireScope,
 } from '@runlog/platform';
 import { type StoredGap } from '@runlog/store';
 import {
@@ -62,6 +64,7 @@ export class TracesController {
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
   @ApiQuery({ name: 'after', required: false, description: 'The next_after of the previous page' })
   @ApiResponse({ status: 200, schema: SEARCH_SCHEMA })
+  @RequireScope('read')
   search(
     @Query('since') since: QueryValue,
     @Query('until') until: QueryValue,
@@ -94,7 +97,8 @@ export class TracesController {
   @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
   @ApiResponse({ status: 200, schema: TRACE_SCHEMA })
   @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })
-  async trace(@Param('id') id: string): Promise<TraceBody> {
+  @RequireScope('read')
+  async trace(@Param('id', IdParamPipe) id: string): Promise<TraceBody> {
     return found(id, await this.query.trace(id));
   }
 
@@ -103,7 +107,8 @@ export class TracesController {
   @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
   @ApiResponse({ status: 200, schema: TREE_SCHEMA })
   @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })
-  async tree(@Param('id') id: string): Promise<TraceTree> {
+  @RequireScope('read')
+  async tree(@Param('id', IdParamPipe) id: string): Promise<TraceTree> {
     return found(id, await this.query.tree(id));
   }
 
@@ -112,7 +117,8 @@ export class TracesController {
   @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
   @ApiResponse({ status: 200, schema: USAGE_SCHEMA })
   @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })
-  async usage(@Param('id') id: string): Promise<TraceUsage> {
+  @RequireScope('read')
+  async usage(@Param('id', IdParamPipe) id: string): Promise<TraceUsage> {
     return found(id, await this.query.usage(id));
   }
 
@@ -122,6 +128,7 @@ export class TracesController {
   @ApiQuery({ name: 'since', required: false, description: 'RFC 3339 or epoch ms' })
   @ApiQuery({ name: 'until', required: false, description: 'RFC 3339 or epoch ms' })
   @ApiResponse({ status: 200, schema: USAGE_ACROSS_SCHEMA })
+  @RequireScope('read')
   usageByModel(
     @Query('model') model: QueryValue,
     @Query('since') since: QueryValue,
@@ -138,6 +145,7 @@ export class TracesController {
   @ApiOperation({
     summary: 'Gaps the projection saw: events removed by retention before it read them',
   })
+  @RequireScope('read')
   async gaps(): Promise<{ gaps: readonly StoredGap[] }> {
     return { gaps: await this.query.gaps() };
   }

@@ -4,7 +4,9 @@ import { type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { type RunlogConfig } from '../config/runlog-config';
 import { ApiErrorFilter } from '../http/api-error.filter';
+import { installAuth } from '../http/auth';
 import { type OpenApiOptions, serveOpenApi } from './openapi';
 
 export interface ServiceAppOptions {
@@ -14,7 +16,16 @@ export interface ServiceAppOptions {
   readonly shutdownHooks?: boolean;
   /** Serve OpenAPI at `GET /docs` (Swagger UI) and `GET /docs-json` (DESIGN.md §4). */
   readonly openapi?: OpenApiOptions;
+  /** The keys every route is checked against, and the request timeouts (DESIGN.md §4). */
+  readonly config: Pick<RunlogConfig, 'apiKeys' | 'http'>;
 }
+
+/**
+ * The longest path parameter, in characters as sent (percent-encoded): an id of 1,024
+ * UTF-8 bytes (the most ingest takes) is at most 3,072, so every accepted id reads back.
+ */
+export const MAX_PARAM_LENGTH = 4096;
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 /** The caller's `x-request-id` (a sane one), else a new UUID. */
 function requestId(request: Pick<IncomingMessage, 'headers'>): string {
@@ -31,7 +42,7 @@ function requestId(request: Pick<IncomingMessage, 'headers'>): string {
  */
 export async function createServiceApp(
   module: Type<unknown> | DynamicModule,
-  options: ServiceAppOptions = {},
+  options: ServiceAppOptions,
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
@@ -40,16 +51,25 @@ export async function createServiceApp(
       trustProxy: true,
       // One request id for Fastify, the request log and the caller: theirs when given.
       genReqId: requestId,
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      // A slow upload cannot hold a connection: the whole request must arrive in time.
+      requestTimeout: options.config.http.requestTimeoutMs,
+      http: {
+        headersTimeout: options.config.http.headersTimeoutMs,
+        // Node looks for late requests this often (30 s by default): a timeout of a
+        // second must be enforced within about a second.
+        connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      },
     }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onSend', async (request, reply) => {
-      reply.header('x-request-id', request.id);
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Before any route exists: every route is checked, before its body is read.
+  installAuth(fastify, options.config);
   app.useGlobalFilters(new ApiErrorFilter());
   if (options.shutdownHooks) app.enableShutdownHooks();
   if (options.openapi) serveOpenApi(app, options.openapi);

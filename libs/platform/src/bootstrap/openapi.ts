@@ -5,12 +5,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 export interface OpenApiOptions {
   readonly title: string;
   readonly description?: string;
-  /**
-   * A bearer security scheme of this name, for routes marked `@ApiBearerAuth(name)`,
-   * so Swagger UI can send `Authorization: Bearer <key>`.
-   */
-  readonly bearerAuth?: string;
 }
+
+/** The security scheme every OpenAPI document declares for `RUNLOG_API_KEYS`. */
+export const API_KEY_SCHEME = 'api-key';
 
 /** Where every service serves its OpenAPI document and Swagger UI (DESIGN.md §4). */
 export const OPENAPI_PATHS = { ui: '/docs', json: '/docs-json' } as const;
@@ -24,11 +22,16 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
   // The version of the HTTP API (the `/v1` of its routes), not of the package.
   let builder = new DocumentBuilder().setTitle(options.title).setVersion('1');
   if (options.description) builder = builder.setDescription(options.description);
-  if (options.bearerAuth)
-    builder = builder.addBearerAuth(
-      { type: 'http', scheme: 'bearer', bearerFormat: 'API key' },
-      options.bearerAuth,
-    );
+  // Every route but the health probes takes `Authorization: Bearer <key>` (see RequireScope).
+  builder = builder.addBearerAuth(
+    {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'API key',
+      description: 'A key of RUNLOG_API_KEYS, required when it is set (DESIGN.md §4)',
+    },
+    API_KEY_SCHEME,
+  );
   const config = builder.build();
   SwaggerModule.setup(OPENAPI_PATHS.ui, app, () => SwaggerModule.createDocument(app, config), {
     jsonDocumentUrl: OPENAPI_PATHS.json,

@@ -5,7 +5,13 @@ export {
   ConfigurationError,
   type RunlogConfig,
   type NatsSettings,
+  keyAllows,
+  isLoopback,
+  MIN_API_KEY_LENGTH,
+  ROUTE_SCOPES,
   type ApiKey,
+  type Scope,
+  type RouteScope,
   type DurabilityMode,
   type ConfigError,
 } from './runlog-config';

@@ -29,6 +29,15 @@ describe('loadConfig', () => {
     });
     expect(config.ingest).toEqual({ maxBatch: 1000, maxBodyBytes: 4 * 1024 * 1024 });
     expect(config.logLevel).toBe('info');
+    // Protected mode: no keys, loopback only.
+    expect(config.httpHost).toBe('127.0.0.1');
+    expect(config.auth).toBe('on');
+    expect(config.http).toEqual({
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      sseMax: 256,
+      sseMaxPerKey: 32,
+    });
   });
 
   it('reads every variable', () => {
@@ -42,7 +51,12 @@ describe('loadConfig', () => {
       RUNLOG_ENGINE_MAX_AGE: '0',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
       RUNLOG_DATA_DIR: '/var/lib/runlog',
-      RUNLOG_API_KEYS: 'k1=engine,trace; k2=*',
+      RUNLOG_API_KEYS:
+        'producer-key-0001=engine,trace; operator-key-00001=*; reader-key-0000001=read,metrics',
+      RUNLOG_HTTP_REQUEST_TIMEOUT: '2m',
+      RUNLOG_HTTP_HEADERS_TIMEOUT: '5s',
+      RUNLOG_SSE_MAX: '10',
+      RUNLOG_SSE_MAX_PER_KEY: '20',
       NORMALIZER_DURABILITY: 'full_fidelity',
       INGEST_PORT: '0',
       LOG_LEVEL: 'debug',
@@ -58,9 +72,19 @@ describe('loadConfig', () => {
     });
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/test');
     expect(config.apiKeys).toEqual([
-      { key: 'k1', families: ['engine', 'trace'] },
-      { key: 'k2', families: '*' },
+      { key: 'producer-key-0001', name: 'key#1', scopes: ['engine', 'trace'] },
+      { key: 'operator-key-00001', name: 'key#2', scopes: ['*'] },
+      { key: 'reader-key-0000001', name: 'key#3', scopes: ['read', 'metrics'] },
     ]);
+    // With keys, the servers bind every interface unless told otherwise.
+    expect(config.httpHost).toBe('0.0.0.0');
+    // The per-key cap never exceeds the total.
+    expect(config.http).toEqual({
+      requestTimeoutMs: 120_000,
+      headersTimeoutMs: 5_000,
+      sseMax: 10,
+      sseMaxPerKey: 10,
+    });
     expect(config.normalizerDurability).toBe('full_fidelity');
     expect(config.ports.ingest).toBe(0);
     expect(config.logLevel).toBe('debug');
@@ -78,8 +102,14 @@ describe('loadConfig', () => {
     ['RUNLOG_AGENT_MAX_AGE', '7'],
     ['DATABASE_URL', 'mysql://x'],
     ['NATS_URL', 'http://127.0.0.1:4222'],
-    ['RUNLOG_API_KEYS', 'k1=engine,nope'],
-    ['RUNLOG_API_KEYS', 'justakey'],
+    ['RUNLOG_API_KEYS', 'producer-key-0001=engine,nope'],
+    ['RUNLOG_API_KEYS', 'justakey-but-long-enough'],
+    ['RUNLOG_API_KEYS', 'short=*'],
+    ['RUNLOG_API_KEYS', 'a key with spaces=*'],
+    ['RUNLOG_AUTH', 'maybe'],
+    ['RUNLOG_HTTP_REQUEST_TIMEOUT', '10ms'],
+    ['RUNLOG_HTTP_HEADERS_TIMEOUT', 'soon'],
+    ['RUNLOG_SSE_MAX', '0'],
     ['INGEST_MAX_BATCH', '0'],
   ])('rejects %s=%s naming the variable', (variable, value) => {
     const errors = errorsOf({ [variable]: value });
@@ -104,8 +134,52 @@ describe('loadConfig', () => {
   });
 
   it('never echoes an API key in an error', () => {
-    const errors = errorsOf({ RUNLOG_API_KEYS: 'sekrit-key-value' });
-    expect(JSON.stringify(errors)).not.toContain('sekrit');
+    for (const keys of [
+      'sekrit-key-value',
+      'sekrit=*',
+      // a ',' typed for the ';': the second key would read as an unknown scope
+      'producer-key-0001=engine,sekrit-key-value-2=*',
+      'producer-key-0001=engine;producer-key-0001=trace',
+      'sekrit-key-value=',
+    ]) {
+      const errors = errorsOf({ RUNLOG_API_KEYS: keys });
+      expect(errors.map((e) => e.variable)).toEqual(['RUNLOG_API_KEYS']);
+      expect(JSON.stringify(errors)).not.toMatch(/sekrit|producer-key/);
+    }
+    expect(
+      errorsOf({ RUNLOG_API_KEYS: 'producer-key-0001=engine,sekrit-key-value-2=*' })[0]?.message,
+    ).toBe("entry 1: scope 2 is not a family, read, admin, metrics or * (a ',' typed for a ';'?)");
+  });
+
+  describe('protected mode', () => {
+    it('refuses a non-loopback bind without keys, naming RUNLOG_API_KEYS', () => {
+      for (const host of ['0.0.0.0', '::', '10.0.0.7', 'runlog.internal']) {
+        const errors = errorsOf({ RUNLOG_HTTP_HOST: host });
+        expect(errors.map((e) => e.variable)).toEqual(['RUNLOG_API_KEYS']);
+        expect(errors[0]?.message).toContain('RUNLOG_AUTH=off');
+      }
+    });
+
+    it('binds loopback without keys, whatever loopback address is asked', () => {
+      for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost'])
+        expect(loadConfig({ RUNLOG_HTTP_HOST: host }).httpHost).toBe(host);
+    });
+
+    it('serves the network without keys only when RUNLOG_AUTH=off says so', () => {
+      const config = loadConfig({ RUNLOG_HTTP_HOST: '0.0.0.0', RUNLOG_AUTH: 'off' });
+      expect(config.httpHost).toBe('0.0.0.0');
+      expect(config.auth).toBe('off');
+      // off still defaults to loopback: the bind must be asked for
+      expect(loadConfig({ RUNLOG_AUTH: 'off' }).httpHost).toBe('127.0.0.1');
+    });
+
+    it('refuses RUNLOG_AUTH=off beside keys (one of them is a mistake)', () => {
+      expect(
+        errorsOf({ RUNLOG_AUTH: 'off', RUNLOG_API_KEYS: 'operator-key-00001=*' }).map(
+          (e) => e.variable,
+        ),
+      ).toEqual(['RUNLOG_AUTH']);
+    });
   });
 
   it('treats blank values as unset', () => {
@@ -150,6 +224,11 @@ describe('configVariables', () => {
         'NORMALIZER_PORT',
         'LOG_LEVEL',
         'RUNLOG_HTTP_HOST',
+        'RUNLOG_AUTH',
+        'RUNLOG_SSE_MAX',
+        'RUNLOG_SSE_MAX_PER_KEY',
+        'RUNLOG_HTTP_REQUEST_TIMEOUT',
+        'RUNLOG_HTTP_HEADERS_TIMEOUT',
       ]),
     );
     expect(configVariables()).not.toContain('PATH');

@@ -10,10 +10,29 @@ export interface NatsSettings {
     | { readonly token: string };
 }
 
-/** A key of `RUNLOG_API_KEYS` and the families it may write (`*` = all). */
+/**
+ * What a key of `RUNLOG_API_KEYS` may do (DESIGN.md §4): write a family (its name), `read`
+ * (queries, SSE, families, docs), `admin` (dead letters, projection rebuilds), `metrics`
+ * (`GET /metrics`), or `*` (everything).
+ */
+export type Scope = Family | 'read' | 'admin' | 'metrics' | '*';
+export const ROUTE_SCOPES = ['read', 'admin', 'metrics'] as const;
+export type RouteScope = (typeof ROUTE_SCOPES)[number];
+
+/** A key of `RUNLOG_API_KEYS` and its scopes. */
 export interface ApiKey {
   readonly key: string;
-  readonly families: readonly Family[] | '*';
+  /** A short name for logs and limits that never reveals the key: `key#<position>`. */
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+}
+
+/** Keys shorter than this are refused at start (DESIGN.md §4). */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** True when the key holds `scope` (or `*`). */
+export function keyAllows(key: ApiKey, scope: Scope): boolean {
+  return key.scopes.includes('*') || key.scopes.includes(scope);
 }
 
 export type DurabilityMode = 'disabled' | 'compacted' | 'full_fidelity';
@@ -37,8 +56,26 @@ export interface RunlogConfig {
     readonly traceStore: number;
     readonly normalizer: number;
   };
-  /** The address the HTTP servers bind to. */
+  /**
+   * The address the HTTP servers bind to: `RUNLOG_HTTP_HOST`, else `0.0.0.0` with keys
+   * and `127.0.0.1` (protected mode) without.
+   */
   readonly httpHost: string;
+  /**
+   * `RUNLOG_AUTH`: `on` (the default) requires keys for a non-loopback bind; `off` is the
+   * operator saying an open server on the network is meant (warned at start and on
+   * `/health/ready`).
+   */
+  readonly auth: 'on' | 'off';
+  readonly http: {
+    /** Node's `requestTimeout`: the whole request (headers and body) must arrive within it. */
+    readonly requestTimeoutMs: number;
+    /** Node's `headersTimeout`: the headers must arrive within it. */
+    readonly headersTimeoutMs: number;
+    /** Concurrent SSE streams, in total (`RUNLOG_SSE_MAX`) and per key (`RUNLOG_SSE_MAX_PER_KEY`). */
+    readonly sseMax: number;
+    readonly sseMaxPerKey: number;
+  };
   readonly ingest: { readonly maxBatch: number; readonly maxBodyBytes: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Pretty logs (a TTY, or `LOG_PRETTY=1`) instead of JSON lines. */
@@ -93,6 +130,16 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
     }
     return value;
   };
+  const duration = (name: string, fallbackMs: number, minMs: number, maxMs: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallbackMs;
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      fail(name, `must be a duration from ${minMs / 1000}s to ${maxMs / 1000}s, got "${raw}"`);
+      return fallbackMs;
+    }
+    return ms;
+  };
   const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
     const raw = read(name);
     if (raw === undefined) return fallback;
@@ -130,12 +177,26 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
     fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
 
+  const apiKeys = parseApiKeys(read('RUNLOG_API_KEYS'), fail);
+  const auth = oneOf('RUNLOG_AUTH', ['on', 'off'] as const, 'on');
+  const httpHost = read('RUNLOG_HTTP_HOST') ?? (apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1');
+  if (auth === 'off' && apiKeys.length > 0) {
+    fail('RUNLOG_AUTH', 'is off but RUNLOG_API_KEYS is set: unset one of them');
+  } else if (auth === 'on' && apiKeys.length === 0 && !isLoopback(httpHost)) {
+    fail(
+      'RUNLOG_API_KEYS',
+      `is not set, so the HTTP servers answer on loopback only (protected mode), but RUNLOG_HTTP_HOST is ${httpHost}: set RUNLOG_API_KEYS, or RUNLOG_AUTH=off to serve the network without keys`,
+    );
+  }
+  const sseMax = integer('RUNLOG_SSE_MAX', 256, 1, 100_000);
+  const requestTimeoutMs = duration('RUNLOG_HTTP_REQUEST_TIMEOUT', 30_000, 1_000, 3_600_000);
+
   const config: RunlogConfig = {
     nats: { servers, ...(credentials ? { credentials } : {}) },
     streams: { replicas: integer('RUNLOG_STREAM_REPLICAS', 1, 1, 5), maxAgeMs },
     ...(databaseUrl ? { databaseUrl } : {}),
     dataDir: read('RUNLOG_DATA_DIR') ?? './data',
-    apiKeys: parseApiKeys(read('RUNLOG_API_KEYS'), fail),
+    apiKeys,
     normalizerDurability: oneOf('NORMALIZER_DURABILITY', DURABILITY, 'compacted'),
     ports: {
       ingest: integer('INGEST_PORT', 4100, 0, 65535),
@@ -143,7 +204,18 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
       traceStore: integer('TRACE_STORE_PORT', 4102, 0, 65535),
       normalizer: integer('NORMALIZER_PORT', 4103, 0, 65535),
     },
-    httpHost: read('RUNLOG_HTTP_HOST') ?? '0.0.0.0',
+    httpHost,
+    auth,
+    http: {
+      requestTimeoutMs,
+      // Node enforces the larger of the two: headers never get longer than the request.
+      headersTimeoutMs: Math.min(
+        requestTimeoutMs,
+        duration('RUNLOG_HTTP_HEADERS_TIMEOUT', 10_000, 1_000, 600_000),
+      ),
+      sseMax,
+      sseMaxPerKey: Math.min(sseMax, integer('RUNLOG_SSE_MAX_PER_KEY', 32, 1, 100_000)),
+    },
     ingest: {
       maxBatch: integer('INGEST_MAX_BATCH', 1000, 1, 100_000),
       maxBodyBytes: integer('INGEST_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -178,7 +250,18 @@ function natsCredentials(
   return token ? { token } : undefined;
 }
 
-/** `key1=engine,trace;key2=*` (DESIGN.md §4). */
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const KNOWN_SCOPES: readonly string[] = [...FAMILIES, ...ROUTE_SCOPES, '*'];
+
+/**
+ * `key1=engine,trace;key2=read,metrics;key3=*` (DESIGN.md §4). A message names an entry
+ * and a scope by position only, never by text: a `,` typed for a `;` would otherwise
+ * print the next key (`k1=engine,secret2=*`).
+ */
 function parseApiKeys(
   raw: string | undefined,
   fail: (variable: string, message: string) => void,
@@ -188,25 +271,32 @@ function parseApiKeys(
   raw.split(';').forEach((entry, index) => {
     const trimmed = entry.trim();
     if (!trimmed) return;
+    const at = `entry ${index + 1}`;
     const eq = trimmed.indexOf('=');
     const key = eq > 0 ? trimmed.slice(0, eq).trim() : '';
     const list = eq > 0 ? trimmed.slice(eq + 1).trim() : '';
     if (!key || !list) {
-      // Never echo a key: name the entry by position only.
-      fail('RUNLOG_API_KEYS', `entry ${index + 1} must look like <key>=<family,family|*>`);
+      fail('RUNLOG_API_KEYS', `${at} must look like <key>=<scope,scope>`);
       return;
     }
-    if (list === '*') {
-      keys.push({ key, families: '*' });
+    if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
+      fail(
+        'RUNLOG_API_KEYS',
+        `${at}: a key must be at least ${MIN_API_KEY_LENGTH} characters, with no whitespace`,
+      );
       return;
     }
-    const families = list.split(',').map((f) => f.trim());
-    const unknown = families.filter((f) => !(FAMILIES as readonly string[]).includes(f));
-    if (unknown.length > 0) {
-      fail('RUNLOG_API_KEYS', `entry ${index + 1} names unknown families: ${unknown.join(', ')}`);
+    const scopes = list.split(',').map((s) => s.trim());
+    const bad = scopes.flatMap((scope, i) => (KNOWN_SCOPES.includes(scope) ? [] : [i + 1]));
+    if (bad.length > 0) {
+      const hint = scopes.some((s) => s.includes('=')) ? " (a ',' typed for a ';'?)" : '';
+      fail(
+        'RUNLOG_API_KEYS',
+        `${at}: scope ${bad.join(', ')} is not a family, read, admin, metrics or *${hint}`,
+      );
       return;
     }
-    keys.push({ key, families: families as Family[] });
+    keys.push({ key, name: `key#${index + 1}`, scopes: [...new Set(scopes)] as Scope[] });
   });
   if (new Set(keys.map((k) => k.key)).size !== keys.length) {
     fail('RUNLOG_API_KEYS', 'a key is listed twice');

@@ -32,6 +32,7 @@ export class ApiErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (exception instanceof ApiError) {
+      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
       void reply
         .status(statusForCode(exception.code))
         .send(errorBody(exception.code, exception.message, exception.details));

@@ -10,3 +10,16 @@ export {
   parseText,
   type QueryValue,
 } from './query-params';
+export {
+  callerAllows,
+  callerName,
+  callerOf,
+  identifiedCallerOf,
+  installAuth,
+  redactAccessToken,
+  RequireScope,
+  type Caller,
+  type RouteAccess,
+} from './auth';
+export { IdParamPipe, MAX_ID_BYTES, parseId } from './id-param.pipe';
+export { SseLimiter, type SseSlot } from './sse-limiter';

@@ -1,4 +1,4 @@
-import { isRfc3339 } from '@runlog/contracts';
+import { hasUnstorableChar, isRfc3339 } from '@runlog/contracts';
 import { ApiError } from './api-error';
 
 /** Page size when `limit` is absent, and the largest one allowed. */
@@ -14,9 +14,16 @@ function invalid(parameter: string, value: unknown, message: string): ApiError {
   ]);
 }
 
-/** The one value of a parameter given at most once; blank counts as absent. */
+/**
+ * The one value of a parameter given at most once; blank counts as absent. NUL and lone
+ * surrogates are refused here, so no parameter reaches a store that cannot hold them.
+ */
 function single(parameter: string, value: QueryValue): string | undefined {
   if (Array.isArray(value)) throw invalid(parameter, value, 'must be given at most once');
+  if (value !== undefined && hasUnstorableChar(value))
+    throw new ApiError('invalid_parameter', `${parameter}: must not hold NUL or a lone surrogate`, [
+      { path: parameter, code: 'invalid_value', message: 'must not hold NUL or a lone surrogate' },
+    ]);
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 

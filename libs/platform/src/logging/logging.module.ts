@@ -1,12 +1,14 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { type RunlogConfig } from '../config/runlog-config';
+import { redactAccessToken } from '../http/auth';
 
 /** Headers and fields that never reach a log line. */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.query.access_token',
   'res.headers["set-cookie"]',
 ];
 
@@ -28,6 +30,11 @@ export class LoggingModule {
             name: service,
             level: config.logLevel,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            // An SSE key may come as ?access_token=: the logged URL never holds it.
+            serializers: {
+              req: (req: { url?: string }) =>
+                typeof req.url === 'string' ? { ...req, url: redactAccessToken(req.url) } : req,
+            },
             // Health probes and scrapes would drown the request log.
             autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
             ...(config.logPretty

@@ -1,5 +1,6 @@
 import { Controller, Get, Global, Header, Inject, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { RequireScope } from '../http/auth';
 
 /** The service's own prom-client registry (one per app, so four apps share a process cleanly). */
 export const METRICS_REGISTRY = Symbol.for('runlog.metrics-registry');
@@ -11,6 +12,7 @@ export class MetricsController {
   /** Prometheus text exposition (DESIGN.md §4). */
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  @RequireScope('metrics')
   async scrape(): Promise<string> {
     return this.registry.metrics();
   }

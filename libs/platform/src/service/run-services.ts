@@ -30,6 +30,7 @@ export async function startServices(
     for (const definition of definitions) {
       const app = await createServiceApp(definition.module(config), {
         bodyLimit: definition.bodyLimit?.(config),
+        config,
         openapi: {
           ...definition.openapi,
           title: definition.openapi?.title ?? `runlog ${definition.name}`,
@@ -74,6 +75,8 @@ export async function runServices(
   }
   for (const { name, url } of running.apps)
     process.stdout.write(`runlog ${name} listening on ${url}\n`);
+  const warning = authWarning(running.config);
+  if (warning) process.stderr.write(`runlog: warning: ${warning}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -96,4 +99,13 @@ export async function runServices(
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** What the start says about access control when it is not the production shape. */
+export function authWarning(config: RunlogConfig): string | undefined {
+  if (config.auth === 'off')
+    return `RUNLOG_AUTH=off: every route answers anyone who can reach ${config.httpHost} without a key`;
+  if (config.apiKeys.length === 0)
+    return `RUNLOG_API_KEYS is not set: protected mode, every route is open but only on ${config.httpHost}`;
+  return undefined;
 }
