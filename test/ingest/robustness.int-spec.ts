@@ -5,6 +5,7 @@ import {
   exampleEvent,
   type Family,
   FAMILIES,
+  hasUnstorableChar,
   KINDS,
   schemaOf,
   streamName,
@@ -208,6 +209,14 @@ function keyPaths(family: Family): Array<Array<string | number>> {
   }
 }
 
+/** How decode names a place in `data`: `data.scopes[0].id`. */
+function dataPath(path: ReadonlyArray<string | number>): string {
+  return path.reduce<string>(
+    (parent, step) => (typeof step === 'number' ? `${parent}[${step}]` : `${parent}.${step}`),
+    'data',
+  );
+}
+
 function subjectOf(family: Family, data: Rec): string {
   switch (family) {
     case 'agent':
@@ -298,10 +307,7 @@ function generate(rng: Rng, index: number): Generated {
       const at = rng.pick(objects);
       const target = at.reduce<unknown>((node, step) => (node as Rec)[step as string], data) as Rec;
       defineOwn(target, name, rng.chance(0.5) ? 'some text' : wrongValue(rng).value);
-      const path = [...at, name].reduce<string>(
-        (parent, step) => (typeof step === 'number' ? `${parent}[${step}]` : `${parent}.${step}`),
-        'data',
-      );
+      const path = dataPath([...at, name]);
       const mutation = `unknown data property ${path}`;
       if (family === 'engine' && suggestsContent(name))
         return { mutation, expect: 'reject', error: { code: 'confidentiality_violation', path } };
@@ -421,8 +427,16 @@ function generate(rng: Rng, index: number): Generated {
       if (keep === 0) delete event['subject'];
       else if (keep === 1) event['subject'] = subjectOf(family, data);
       // keep === 2: the old subject no longer matches the key
+      const mutation = `key data.${path.join('.')} = ${JSON.stringify(key.slice(0, 20))} (subject ${['deleted', 'matching', 'stale'][keep]})`;
+      // NUL is refused in any string, before anything else (DESIGN.md §2)
+      if (hasUnstorableChar(key))
+        return {
+          mutation,
+          expect: 'reject',
+          error: { path: dataPath(path), code: 'invalid_value' },
+        };
       return {
-        mutation: `key data.${path.join('.')} = ${JSON.stringify(key.slice(0, 20))} (subject ${['deleted', 'matching', 'stale'][keep]})`,
+        mutation,
         expect: keep === 2 && subjectOf(family, data) !== event['subject'] ? 'reject' : 'accept',
         error: { path: 'subject' },
       };
@@ -483,7 +497,10 @@ function generate(rng: Rng, index: number): Generated {
         '%20',
       ]);
       event[attribute] = attribute === 'id' ? `${event['id'] as string}-${odd}` : odd;
-      return { mutation: `${attribute} ${JSON.stringify(odd.slice(0, 20))}`, expect: 'accept' };
+      const mutation = `${attribute} ${JSON.stringify(odd.slice(0, 20))}`;
+      return hasUnstorableChar(odd)
+        ? { mutation, expect: 'reject', error: { path: attribute, code: 'invalid_value' } }
+        : { mutation, expect: 'accept' };
     },
   ];
   // about a third unmutated, so batches of several are accepted too
