@@ -40,6 +40,7 @@ function envelopeSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchem
       sourceseq: {
         type: 'integer',
         minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
         description: 'Per-source monotonic sequence, for gap detection',
       },
       data: dataSchema(family, kind),

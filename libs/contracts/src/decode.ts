@@ -96,13 +96,7 @@ export function decode(
     });
   }
   const sourceseq = input['sourceseq'];
-  if (sourceseq !== undefined && !(Number.isSafeInteger(sourceseq) && (sourceseq as number) >= 0)) {
-    errors.push({
-      path: 'sourceseq',
-      code: 'invalid_type',
-      message: 'sourceseq must be a non-negative integer',
-    });
-  }
+  if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, 0));
   const subject = input['subject'];
   if (subject !== undefined) errors.push(...requiredString(input, 'subject'));
 
@@ -214,8 +208,7 @@ export function decodeStored(input: unknown): Result<RunlogEvent, ValidationErro
   const data = input['data'];
   if (!isPlainObject(data)) errors.push(wrongType('data', 'a JSON object'));
   const sourceseq = input['sourceseq'];
-  if (sourceseq !== undefined && !Number.isSafeInteger(sourceseq))
-    errors.push(wrongType('sourceseq', 'an integer'));
+  if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, -Number.MAX_SAFE_INTEGER));
   if (!type.ok || errors.length > 0) return err(errors);
   const event = {
     family: type.family,
@@ -296,6 +289,22 @@ function required(path: string): ValidationError {
 
 function wrongType(path: string, expected: string): ValidationError {
   return { path, code: 'invalid_type', message: `${path} must be ${expected}` };
+}
+
+/**
+ * `sourceseq`: an integer (else `invalid_type`) from `min` up to 2^53 - 1 (else
+ * `out_of_range`: a larger JSON number no longer names one integer).
+ */
+function sequenceErrors(value: unknown, min: number): ValidationError[] {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    return [wrongType('sourceseq', min === 0 ? 'a non-negative integer' : 'an integer')];
+  if (value < min || value > Number.MAX_SAFE_INTEGER) {
+    const range = min === 0 ? `0..${Number.MAX_SAFE_INTEGER}` : `±${Number.MAX_SAFE_INTEGER}`;
+    return [
+      { path: 'sourceseq', code: 'out_of_range', message: `sourceseq must be within ${range}` },
+    ];
+  }
+  return [];
 }
 
 function requiredString(input: Record<string, unknown>, path: string): ValidationError[] {
