@@ -2,11 +2,14 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ALL_KINDS,
+  ENGINE_IDENTIFIER,
+  ENGINE_SOURCE,
   exampleEvent,
   type Family,
   FAMILIES,
   hasUnstorableChar,
   KINDS,
+  satisfiesEngineRule,
   schemaOf,
   streamName,
   subjectAttribute,
@@ -257,6 +260,14 @@ function generate(rng: Rng, index: number): Generated {
         return Number.isSafeInteger(value) && (value as number) >= 0
           ? { mutation, expect: 'accept' }
           : { mutation, expect: 'reject', error: { path: name } };
+      if (label === 'long string' && name === 'source' && family === 'engine')
+        return satisfiesEngineRule(ENGINE_SOURCE, value as string)
+          ? { mutation, expect: 'accept' }
+          : {
+              mutation,
+              expect: 'reject',
+              error: { path: name, code: 'confidentiality_violation' },
+            };
       if (label === 'long string' && (name === 'id' || name === 'source'))
         return (value as string).length <= 1024
           ? { mutation, expect: 'accept' }
@@ -435,6 +446,13 @@ function generate(rng: Rng, index: number): Generated {
           expect: 'reject',
           error: { path: dataPath(path), code: 'invalid_value' },
         };
+      // an engine key is its model: an identifier, never free text (DESIGN.md §3)
+      if (family === 'engine' && !satisfiesEngineRule(ENGINE_IDENTIFIER, key))
+        return {
+          mutation,
+          expect: 'reject',
+          error: { path: dataPath(path), code: 'confidentiality_violation' },
+        };
       return {
         mutation,
         expect: keep === 2 && subjectOf(family, data) !== event['subject'] ? 'reject' : 'accept',
@@ -475,7 +493,7 @@ function generate(rng: Rng, index: number): Generated {
     () => {
       // Ids and sources travel in NATS headers: line breaks, surrounding whitespace (header
       // values are trimmed, so "x " would dedupe against "x") and over 1024 characters are
-      // rejected; anything else is accepted.
+      // rejected; anything else is accepted, but for an engine source (an identifier).
       const attribute = rng.pick(['id', 'source'] as const);
       if (rng.chance(0.4)) {
         const bad = rng.pick(['a\nb', 'a\r\nb', ' lead', 'trail ', 'tab\t', 'y'.repeat(1100)]);
@@ -485,7 +503,13 @@ function generate(rng: Rng, index: number): Generated {
         return {
           mutation: `${attribute} ${JSON.stringify(bad.slice(0, 20))}`,
           expect: 'reject',
-          error: { path: attribute, code: 'invalid_format' },
+          error: {
+            path: attribute,
+            code:
+              attribute === 'source' && family === 'engine'
+                ? 'confidentiality_violation'
+                : 'invalid_format',
+          },
         };
       }
       const odd = rng.pick([
@@ -498,8 +522,16 @@ function generate(rng: Rng, index: number): Generated {
       ]);
       event[attribute] = attribute === 'id' ? `${event['id'] as string}-${odd}` : odd;
       const mutation = `${attribute} ${JSON.stringify(odd.slice(0, 20))}`;
-      return hasUnstorableChar(odd)
-        ? { mutation, expect: 'reject', error: { path: attribute, code: 'invalid_value' } }
+      if (hasUnstorableChar(odd))
+        return { mutation, expect: 'reject', error: { path: attribute, code: 'invalid_value' } };
+      return attribute === 'source' &&
+        family === 'engine' &&
+        !satisfiesEngineRule(ENGINE_SOURCE, odd)
+        ? {
+            mutation,
+            expect: 'reject',
+            error: { path: attribute, code: 'confidentiality_violation' },
+          }
         : { mutation, expect: 'accept' };
     },
   ];

@@ -1,4 +1,5 @@
-import { checkEngineConfidentiality, suggestsContent } from './confidentiality';
+import { checkEngineConfidentiality, engineValueErrors, suggestsContent } from './confidentiality';
+import { ENGINE_IDENTIFIER, ENGINE_SOURCE } from './engine-values';
 import { type CloudEventEnvelope, ENVELOPE_ATTRIBUTES } from './envelope';
 import { type RunlogEvent } from './events';
 import { type Family, parseEventType } from './families';
@@ -68,7 +69,14 @@ export function decode(
       message: 'specversion must be "1.0"',
     });
   }
-  errors.push(...headerSafe(input, 'id'), ...headerSafe(input, 'source'));
+  errors.push(...headerSafe(input, 'id'));
+  // An engine source is an identifier (no whitespace, at most 256), which implies headerSafe.
+  if (family === 'engine') {
+    const source = requiredString(input, 'source');
+    errors.push(
+      ...(source.length > 0 ? source : engineValueErrors(ENGINE_SOURCE, input['source'], 'source')),
+    );
+  } else errors.push(...headerSafe(input, 'source'));
   if (input['type'] === undefined) errors.push(required('type'));
   else if (typeof input['type'] !== 'string') errors.push(wrongType('type', 'a string'));
   else if (!type.ok) errors.push(typeError(type.code, input['type']));
@@ -98,7 +106,11 @@ export function decode(
   const sourceseq = input['sourceseq'];
   if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, 0));
   const subject = input['subject'];
-  if (subject !== undefined) errors.push(...requiredString(input, 'subject'));
+  const subjectErrors = subject === undefined ? [] : requiredString(input, 'subject');
+  // An engine event's key is its model: an identifier, whether given or derived.
+  if (family === 'engine' && subject !== undefined && subjectErrors.length === 0)
+    subjectErrors.push(...engineValueErrors(ENGINE_IDENTIFIER, subject, 'subject'));
+  errors.push(...subjectErrors);
 
   const data = input['data'];
   if (!type.ok || family === undefined) {
@@ -132,7 +144,9 @@ export function decode(
   const derived = dataKey(family, data);
   let subjectValue: string | undefined;
   try {
-    if (typeof subject === 'string' && subject.trim() !== '') {
+    if (subjectErrors.length > 0) {
+      // reported above, one error per path
+    } else if (typeof subject === 'string') {
       const given = keyOfSubjectAttribute(family, subject);
       if (given === undefined) {
         errors.push({
@@ -141,10 +155,15 @@ export function decode(
           message: 'subject must be two key tokens, <thread>.<run>',
         });
       } else if (derived !== undefined && subjectAttribute(derived) !== subjectAttribute(given)) {
+        // An engine key that breaks the rule may be the secret: not quoted back.
+        const quoted =
+          family !== 'engine' || engineValueErrors(ENGINE_IDENTIFIER, derived, '').length === 0;
         errors.push({
           path: 'subject',
           code: 'invalid_value',
-          message: `subject must be the event's key (${subjectAttribute(derived)})`,
+          message: quoted
+            ? `subject must be the event's key (${subjectAttribute(derived)})`
+            : "subject must be the event's key (data.model)",
         });
       } else subjectValue = subjectAttribute(given);
     } else if (subject === undefined) {

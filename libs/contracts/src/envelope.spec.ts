@@ -471,9 +471,9 @@ describe('decode: subject (the partition key)', () => {
     expect(result.ok ? '' : result.errors[0]?.message).toBe(
       'subject is required when data names no key',
     );
-    const event = decoded({ ...envelope, subject: 'qwen3 4b' });
-    expect(event.subject).toBe('qwen3 4b');
-    expect(eventSubject(event)).toBe('events.engine.~cXdlbjMgNGI');
+    const event = decoded({ ...envelope, subject: 'meta-llama/Llama-3.1-8B' });
+    expect(event.subject).toBe('meta-llama/Llama-3.1-8B');
+    expect(eventSubject(event)).toBe('events.engine.~bWV0YS1sbGFtYS9MbGFtYS0zLjEtOEI');
   });
 
   it('requires subject for a canonical fact without both scopes', () => {

@@ -13,8 +13,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Type } from 'class-transformer';
+import { type EngineValueRule } from '../engine-values';
 import {
   IsDecimalCursor,
+  IsEngineValue,
   IsJsonObject,
   IsNotBlank,
   IsPresent,
@@ -36,6 +38,14 @@ export const Str = (): PropertyDecorator => all(Required(), IsString(), IsNotBla
 
 /** An optional string; when present it must not be blank. */
 export const OptStr = (): PropertyDecorator => all(IsOptional(), IsString(), IsNotBlank());
+
+/** A required string of an engine event that satisfies `rule` (no free text). */
+export const EngineStr = (rule: EngineValueRule): PropertyDecorator =>
+  all(Required(), IsString(), IsNotBlank(), IsEngineValue(rule));
+
+/** An optional string of an engine event; when present it satisfies `rule`. */
+export const OptEngineStr = (rule: EngineValueRule): PropertyDecorator =>
+  all(IsOptional(), IsString(), IsNotBlank(), IsEngineValue(rule));
 
 /**
  * The bounds of a numeric field, never wider than the safe integers: beyond ±(2^53 - 1) a
