@@ -2,10 +2,14 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ALL_KINDS,
+  ENGINE_IDENTIFIER,
+  ENGINE_SOURCE,
   exampleEvent,
   type Family,
   FAMILIES,
+  hasUnstorableChar,
   KINDS,
+  satisfiesEngineRule,
   schemaOf,
   streamName,
   subjectAttribute,
@@ -208,6 +212,14 @@ function keyPaths(family: Family): Array<Array<string | number>> {
   }
 }
 
+/** How decode names a place in `data`: `data.scopes[0].id`. */
+function dataPath(path: ReadonlyArray<string | number>): string {
+  return path.reduce<string>(
+    (parent, step) => (typeof step === 'number' ? `${parent}[${step}]` : `${parent}.${step}`),
+    'data',
+  );
+}
+
 function subjectOf(family: Family, data: Rec): string {
   switch (family) {
     case 'agent':
@@ -248,6 +260,14 @@ function generate(rng: Rng, index: number): Generated {
         return Number.isSafeInteger(value) && (value as number) >= 0
           ? { mutation, expect: 'accept' }
           : { mutation, expect: 'reject', error: { path: name } };
+      if (label === 'long string' && name === 'source' && family === 'engine')
+        return satisfiesEngineRule(ENGINE_SOURCE, value as string)
+          ? { mutation, expect: 'accept' }
+          : {
+              mutation,
+              expect: 'reject',
+              error: { path: name, code: 'confidentiality_violation' },
+            };
       if (label === 'long string' && (name === 'id' || name === 'source'))
         return (value as string).length <= 1024
           ? { mutation, expect: 'accept' }
@@ -298,10 +318,7 @@ function generate(rng: Rng, index: number): Generated {
       const at = rng.pick(objects);
       const target = at.reduce<unknown>((node, step) => (node as Rec)[step as string], data) as Rec;
       defineOwn(target, name, rng.chance(0.5) ? 'some text' : wrongValue(rng).value);
-      const path = [...at, name].reduce<string>(
-        (parent, step) => (typeof step === 'number' ? `${parent}[${step}]` : `${parent}.${step}`),
-        'data',
-      );
+      const path = dataPath([...at, name]);
       const mutation = `unknown data property ${path}`;
       if (family === 'engine' && suggestsContent(name))
         return { mutation, expect: 'reject', error: { code: 'confidentiality_violation', path } };
@@ -421,8 +438,23 @@ function generate(rng: Rng, index: number): Generated {
       if (keep === 0) delete event['subject'];
       else if (keep === 1) event['subject'] = subjectOf(family, data);
       // keep === 2: the old subject no longer matches the key
+      const mutation = `key data.${path.join('.')} = ${JSON.stringify(key.slice(0, 20))} (subject ${['deleted', 'matching', 'stale'][keep]})`;
+      // NUL is refused in any string, before anything else (DESIGN.md §2)
+      if (hasUnstorableChar(key))
+        return {
+          mutation,
+          expect: 'reject',
+          error: { path: dataPath(path), code: 'invalid_value' },
+        };
+      // an engine key is its model: an identifier, never free text (DESIGN.md §3)
+      if (family === 'engine' && !satisfiesEngineRule(ENGINE_IDENTIFIER, key))
+        return {
+          mutation,
+          expect: 'reject',
+          error: { path: dataPath(path), code: 'confidentiality_violation' },
+        };
       return {
-        mutation: `key data.${path.join('.')} = ${JSON.stringify(key.slice(0, 20))} (subject ${['deleted', 'matching', 'stale'][keep]})`,
+        mutation,
         expect: keep === 2 && subjectOf(family, data) !== event['subject'] ? 'reject' : 'accept',
         error: { path: 'subject' },
       };
@@ -461,7 +493,7 @@ function generate(rng: Rng, index: number): Generated {
     () => {
       // Ids and sources travel in NATS headers: line breaks, surrounding whitespace (header
       // values are trimmed, so "x " would dedupe against "x") and over 1024 characters are
-      // rejected; anything else is accepted.
+      // rejected; anything else is accepted, but for an engine source (an identifier).
       const attribute = rng.pick(['id', 'source'] as const);
       if (rng.chance(0.4)) {
         const bad = rng.pick(['a\nb', 'a\r\nb', ' lead', 'trail ', 'tab\t', 'y'.repeat(1100)]);
@@ -471,7 +503,13 @@ function generate(rng: Rng, index: number): Generated {
         return {
           mutation: `${attribute} ${JSON.stringify(bad.slice(0, 20))}`,
           expect: 'reject',
-          error: { path: attribute, code: 'invalid_format' },
+          error: {
+            path: attribute,
+            code:
+              attribute === 'source' && family === 'engine'
+                ? 'confidentiality_violation'
+                : 'invalid_format',
+          },
         };
       }
       const odd = rng.pick([
@@ -483,7 +521,18 @@ function generate(rng: Rng, index: number): Generated {
         '%20',
       ]);
       event[attribute] = attribute === 'id' ? `${event['id'] as string}-${odd}` : odd;
-      return { mutation: `${attribute} ${JSON.stringify(odd.slice(0, 20))}`, expect: 'accept' };
+      const mutation = `${attribute} ${JSON.stringify(odd.slice(0, 20))}`;
+      if (hasUnstorableChar(odd))
+        return { mutation, expect: 'reject', error: { path: attribute, code: 'invalid_value' } };
+      return attribute === 'source' &&
+        family === 'engine' &&
+        !satisfiesEngineRule(ENGINE_SOURCE, odd)
+        ? {
+            mutation,
+            expect: 'reject',
+            error: { path: attribute, code: 'confidentiality_violation' },
+          }
+        : { mutation, expect: 'accept' };
     },
   ];
   // about a third unmutated, so batches of several are accepted too

@@ -1,3 +1,4 @@
+import { ENGINE_IDENTIFIER, ENGINE_SOURCE, type EngineValueRule } from './engine-values';
 import { exampleEvent } from './examples';
 import {
   ENGINE_LIVE_ONLY_KINDS,
@@ -18,6 +19,16 @@ const keyOf = (family: Family): string =>
 const KEY_TOKEN =
   'a key token: the key itself when it matches ^[A-Za-z0-9_\\-:@{}=+]+$, else ~ and the base64url of its UTF-8 bytes';
 
+/** A string an engine event carries: the rule's pattern (DESIGN.md §3, confidentiality). */
+function engineString(rule: EngineValueRule, description?: string): JsonSchema {
+  return {
+    type: 'string',
+    pattern: rule.pattern,
+    maxLength: rule.maxLength,
+    ...(description === undefined ? {} : { description }),
+  };
+}
+
 /** The CloudEvents 1.0 envelope (structured JSON) of one kind, with its `data` schema. */
 function envelopeSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchema {
   return {
@@ -32,14 +43,21 @@ function envelopeSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchem
         maxLength: 1024,
         description: 'Unique; the JetStream msgID',
       },
-      source: { type: 'string', minLength: 1, maxLength: 1024 },
+      source:
+        family === 'engine'
+          ? engineString(ENGINE_SOURCE, 'An identifier, never free text (confidentiality)')
+          : { type: 'string', minLength: 1, maxLength: 1024 },
       type: { const: eventType(family, kind) },
       time: { type: 'string', format: 'date-time' },
-      subject: { type: 'string', description: 'The partition key; derived from data when absent' },
+      subject: {
+        ...(family === 'engine' ? engineString(ENGINE_IDENTIFIER) : { type: 'string' }),
+        description: 'The partition key; derived from data when absent',
+      },
       datacontenttype: { const: 'application/json' },
       sourceseq: {
         type: 'integer',
         minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
         description: 'Per-source monotonic sequence, for gap detection',
       },
       data: dataSchema(family, kind),

@@ -5,8 +5,9 @@ import { type Family, KINDS, type KindOf } from './families';
 import { type ValidationCode } from './validation-error';
 
 // The engine confidentiality invariant (DESIGN.md §3, engine): no engine event may carry
-// prompt or response content. The rule looks at property names (at any depth and on the
-// envelope itself), never at values; other families are not subject to it.
+// prompt or response content. The rule on names, here, looks at property names (at any
+// depth and on the envelope itself); the rule on values (every engine string is an
+// identifier) is engine-values.spec.ts. Other families are subject to neither.
 
 type Json = Record<string, unknown>;
 type Envelope = Json & { data: Json };
@@ -133,7 +134,7 @@ describe('checkEngineConfidentiality', () => {
     }
   });
 
-  it('never looks at values', () => {
+  it("never looks at values (the value rule is decode's, engine-values.ts)", () => {
     expect(
       checkEngineConfidentiality({
         kind: 'prompt too long',
@@ -198,8 +199,11 @@ describe('decode: engine events carry no content', () => {
     delete served['subject'];
     expect(failures(served)).toEqual([]);
     const error = example('engine', 'engine_error');
-    error.data['kind'] = 'prompt_too_long: the response exceeded max content length';
+    error.data['kind'] = 'prompt_too_long:response/content';
     expect(failures(error)).toEqual([]);
+    // free text is another matter: engine values are identifiers (engine-values.spec.ts)
+    error.data['kind'] = 'prompt_too_long: the response exceeded max content length';
+    expect(failures(error)).toEqual([{ path: 'data.kind', code: 'confidentiality_violation' }]);
   });
 
   it('reports content next to other errors without hiding them', () => {

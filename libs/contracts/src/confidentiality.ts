@@ -1,3 +1,4 @@
+import { engineRuleProblem, type EngineValueRule } from './engine-values';
 import { type ValidationError } from './validation-error';
 import { forEachProperty } from './validation/validate-shape';
 
@@ -43,4 +44,20 @@ export function checkEngineConfidentiality(value: unknown, path = 'data'): Valid
       });
   });
   return found;
+}
+
+/**
+ * The engine confidentiality rule by value, for a string outside `data` (the envelope's
+ * `source` and `subject`): `confidentiality_violation` when `value` is a string that
+ * breaks `rule`. The message names the rule, never the value. Other types are not its to judge.
+ */
+export function engineValueErrors(
+  rule: EngineValueRule,
+  value: unknown,
+  path: string,
+): ValidationError[] {
+  const problem = typeof value === 'string' ? engineRuleProblem(rule, value) : undefined;
+  return problem === undefined
+    ? []
+    : [{ path, code: 'confidentiality_violation', message: `${path} ${problem}` }];
 }

@@ -1,4 +1,5 @@
-import { checkEngineConfidentiality, suggestsContent } from './confidentiality';
+import { checkEngineConfidentiality, engineValueErrors, suggestsContent } from './confidentiality';
+import { ENGINE_IDENTIFIER, ENGINE_SOURCE } from './engine-values';
 import { type CloudEventEnvelope, ENVELOPE_ATTRIBUTES } from './envelope';
 import { type RunlogEvent } from './events';
 import { type Family, parseEventType } from './families';
@@ -68,7 +69,14 @@ export function decode(
       message: 'specversion must be "1.0"',
     });
   }
-  errors.push(...headerSafe(input, 'id'), ...headerSafe(input, 'source'));
+  errors.push(...headerSafe(input, 'id'));
+  // An engine source is an identifier (no whitespace, at most 256), which implies headerSafe.
+  if (family === 'engine') {
+    const source = requiredString(input, 'source');
+    errors.push(
+      ...(source.length > 0 ? source : engineValueErrors(ENGINE_SOURCE, input['source'], 'source')),
+    );
+  } else errors.push(...headerSafe(input, 'source'));
   if (input['type'] === undefined) errors.push(required('type'));
   else if (typeof input['type'] !== 'string') errors.push(wrongType('type', 'a string'));
   else if (!type.ok) errors.push(typeError(type.code, input['type']));
@@ -96,15 +104,13 @@ export function decode(
     });
   }
   const sourceseq = input['sourceseq'];
-  if (sourceseq !== undefined && !(Number.isSafeInteger(sourceseq) && (sourceseq as number) >= 0)) {
-    errors.push({
-      path: 'sourceseq',
-      code: 'invalid_type',
-      message: 'sourceseq must be a non-negative integer',
-    });
-  }
+  if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, 0));
   const subject = input['subject'];
-  if (subject !== undefined) errors.push(...requiredString(input, 'subject'));
+  const subjectErrors = subject === undefined ? [] : requiredString(input, 'subject');
+  // An engine event's key is its model: an identifier, whether given or derived.
+  if (family === 'engine' && subject !== undefined && subjectErrors.length === 0)
+    subjectErrors.push(...engineValueErrors(ENGINE_IDENTIFIER, subject, 'subject'));
+  errors.push(...subjectErrors);
 
   const data = input['data'];
   if (!type.ok || family === undefined) {
@@ -138,7 +144,9 @@ export function decode(
   const derived = dataKey(family, data);
   let subjectValue: string | undefined;
   try {
-    if (typeof subject === 'string' && subject.trim() !== '') {
+    if (subjectErrors.length > 0) {
+      // reported above, one error per path
+    } else if (typeof subject === 'string') {
       const given = keyOfSubjectAttribute(family, subject);
       if (given === undefined) {
         errors.push({
@@ -147,10 +155,15 @@ export function decode(
           message: 'subject must be two key tokens, <thread>.<run>',
         });
       } else if (derived !== undefined && subjectAttribute(derived) !== subjectAttribute(given)) {
+        // An engine key that breaks the rule may be the secret: not quoted back.
+        const quoted =
+          family !== 'engine' || engineValueErrors(ENGINE_IDENTIFIER, derived, '').length === 0;
         errors.push({
           path: 'subject',
           code: 'invalid_value',
-          message: `subject must be the event's key (${subjectAttribute(derived)})`,
+          message: quoted
+            ? `subject must be the event's key (${subjectAttribute(derived)})`
+            : "subject must be the event's key (data.model)",
         });
       } else subjectValue = subjectAttribute(given);
     } else if (subject === undefined) {
@@ -214,8 +227,7 @@ export function decodeStored(input: unknown): Result<RunlogEvent, ValidationErro
   const data = input['data'];
   if (!isPlainObject(data)) errors.push(wrongType('data', 'a JSON object'));
   const sourceseq = input['sourceseq'];
-  if (sourceseq !== undefined && !Number.isSafeInteger(sourceseq))
-    errors.push(wrongType('sourceseq', 'an integer'));
+  if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, -Number.MAX_SAFE_INTEGER));
   if (!type.ok || errors.length > 0) return err(errors);
   const event = {
     family: type.family,
@@ -296,6 +308,22 @@ function required(path: string): ValidationError {
 
 function wrongType(path: string, expected: string): ValidationError {
   return { path, code: 'invalid_type', message: `${path} must be ${expected}` };
+}
+
+/**
+ * `sourceseq`: an integer (else `invalid_type`) from `min` up to 2^53 - 1 (else
+ * `out_of_range`: a larger JSON number no longer names one integer).
+ */
+function sequenceErrors(value: unknown, min: number): ValidationError[] {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    return [wrongType('sourceseq', min === 0 ? 'a non-negative integer' : 'an integer')];
+  if (value < min || value > Number.MAX_SAFE_INTEGER) {
+    const range = min === 0 ? `0..${Number.MAX_SAFE_INTEGER}` : `±${Number.MAX_SAFE_INTEGER}`;
+    return [
+      { path: 'sourceseq', code: 'out_of_range', message: `sourceseq must be within ${range}` },
+    ];
+  }
+  return [];
 }
 
 function requiredString(input: Record<string, unknown>, path: string): ValidationError[] {

@@ -10,7 +10,20 @@ export * from './subjects';
 export * from './keys';
 export * from './decode';
 export { MAX_DATA_DEPTH, hasUnstorableChar, unstorableErrors } from './storable';
-export { checkEngineConfidentiality, suggestsContent, CONTENT_WORDS } from './confidentiality';
+export {
+  checkEngineConfidentiality,
+  engineValueErrors,
+  suggestsContent,
+  CONTENT_WORDS,
+} from './confidentiality';
+export {
+  ENGINE_IDENTIFIER,
+  ENGINE_ROUTE,
+  ENGINE_SOURCE,
+  engineRuleProblem,
+  satisfiesEngineRule,
+  type EngineValueRule,
+} from './engine-values';
 export { exampleData, exampleEvent, ALL_KINDS } from './examples';
 export { SCHEMAS, schemaOf } from './families/schemas';
 export type { KindSchema, Instant, OpenEnum } from './families/schema';

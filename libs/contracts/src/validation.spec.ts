@@ -162,6 +162,7 @@ describe('validateShape', () => {
         'isStringArray',
         'isDecimalCursor',
         'isPresent',
+        'isEngineValue',
       ].sort(),
     );
   });
@@ -207,6 +208,9 @@ describe('the public entry point (index.ts)', () => {
     'isKindOf',
     'ok',
     'err',
+    'engineValueErrors',
+    'engineRuleProblem',
+    'satisfiesEngineRule',
   ])('exports the function %s', (name) => {
     expect(typeof (contracts as Record<string, unknown>)[name]).toBe('function');
   });
@@ -218,6 +222,9 @@ describe('the public entry point (index.ts)', () => {
     expect(contracts.ALL_KINDS.length).toBeGreaterThan(0);
     expect(contracts.CONTENT_WORDS.has('prompt')).toBe(true);
     expect(contracts.ENVELOPE_ATTRIBUTES).toContain('sourceseq');
+    expect(contracts.ENGINE_ROUTE.name).toBe('route');
+    expect(contracts.ENGINE_IDENTIFIER.maxLength).toBe(128);
+    expect(contracts.ENGINE_SOURCE.maxLength).toBe(256);
     expect(contracts.COMPLETION_OUTCOMES).toEqual(['success', 'failure', 'cancelled']);
     expect(contracts.SIGNAL_EFFECTS).toEqual(['satisfied', 'buffered', 'deduped']);
     expect(contracts.REVOKED_BY).toEqual(['operator', 'reconciler', 'backend']);

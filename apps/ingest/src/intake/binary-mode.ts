@@ -16,7 +16,8 @@ export function binaryModeEvent(
     if (!lower.startsWith(BINARY_PREFIX)) continue;
     const attribute = lower.slice(BINARY_PREFIX.length);
     event[attribute] =
-      attribute === 'sourceseq' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+      // Every decimal becomes a number, so decode names a too large one `out_of_range`.
+      attribute === 'sourceseq' && /^\d+$/.test(value) ? Number(value) : value;
   }
   event['data'] = data;
   return event;

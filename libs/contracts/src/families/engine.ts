@@ -1,4 +1,5 @@
-import { Int, Num, OptStr, Str } from '../validation/fields';
+import { ENGINE_IDENTIFIER, ENGINE_ROUTE } from '../engine-values';
+import { EngineStr, Int, Num, OptEngineStr } from '../validation/fields';
 import { type KindSchema } from './schema';
 
 export interface EngineStarted {
@@ -37,8 +38,9 @@ export interface EngineData {
   engine_stopping: EngineStopping;
 }
 
+// Every string is an identifier, never free text (confidentiality by value, ../engine-values).
 class ModelOnly {
-  @Str() model!: string;
+  @EngineStr(ENGINE_IDENTIFIER) model!: string;
 }
 export class EngineStartedData extends ModelOnly implements EngineStarted {
   @Int(1, 65535) port!: number;
@@ -47,15 +49,15 @@ export class ModelLoadedData extends ModelOnly implements ModelLoaded {}
 export class WarmUpCompleteData extends ModelOnly implements WarmUpComplete {}
 export class EngineStoppingData extends ModelOnly implements EngineStopping {}
 export class RequestServedData implements RequestServed {
-  @Str() route!: string;
-  @Str() model!: string;
-  @Str() provider!: string;
+  @EngineStr(ENGINE_ROUTE) route!: string;
+  @EngineStr(ENGINE_IDENTIFIER) model!: string;
+  @EngineStr(ENGINE_IDENTIFIER) provider!: string;
   @Num(0) latency_ms!: number;
   @Int(100, 599) status_code!: number;
 }
 export class EngineErrorData implements EngineError {
-  @Str() kind!: string;
-  @OptStr() model?: string;
+  @EngineStr(ENGINE_IDENTIFIER) kind!: string;
+  @OptEngineStr(ENGINE_IDENTIFIER) model?: string;
 }
 
 export const ENGINE_SCHEMAS: { readonly [K in keyof EngineData]: KindSchema } = {

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
+import { type EngineValueRule } from '../engine-values';
 import { type KindSchema } from '../families/schema';
 import { CONSTRAINTS, MAX_EPOCH_MS } from './decorators';
 
@@ -85,6 +86,10 @@ function propertySchema(
   if (names.has(CONSTRAINTS.stringArray)) return { type: 'array', items: { type: 'string' } };
   if (names.has(CONSTRAINTS.decimalCursor)) return { type: 'string', pattern: '^(0|[1-9][0-9]*)$' };
   if (names.has(CONSTRAINTS.present)) return {};
+  if (names.has(CONSTRAINTS.engineValue)) {
+    const rule = constraint(CONSTRAINTS.engineValue) as EngineValueRule;
+    return { type: 'string', pattern: rule.pattern, maxLength: rule.maxLength };
+  }
   if (names.has('isString')) {
     return names.has(CONSTRAINTS.notBlank)
       ? { type: 'string', pattern: '\\S' }

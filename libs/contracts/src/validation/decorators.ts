@@ -1,4 +1,5 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { engineRuleProblem, type EngineValueRule, satisfiesEngineRule } from '../engine-values';
 
 /**
  * Constraint names of runlog's own decorators. `decode` maps every constraint name to a
@@ -12,6 +13,7 @@ export const CONSTRAINTS = {
   stringArray: 'isStringArray',
   decimalCursor: 'isDecimalCursor',
   present: 'isPresent',
+  engineValue: 'isEngineValue',
 } as const;
 
 const RFC3339 =
@@ -137,6 +139,26 @@ export function IsPresent(): PropertyDecorator {
     validator: {
       validate: (value: unknown) => value !== undefined,
       defaultMessage: (args) => `${args?.property ?? 'value'} is required`,
+    },
+  });
+}
+
+/**
+ * A string of an engine event that must be an identifier, never free text (DESIGN.md §3,
+ * the confidentiality invariant by value; ../engine-values). Other types are left to
+ * IsString. The rule itself is the constraint, so the JSON Schema can state its pattern.
+ */
+export function IsEngineValue(rule: EngineValueRule): PropertyDecorator {
+  return ValidateBy({
+    name: CONSTRAINTS.engineValue,
+    constraints: [rule],
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || satisfiesEngineRule(rule, value),
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} ${
+          (typeof args?.value === 'string' ? engineRuleProblem(rule, args.value) : undefined) ??
+          'must be a string'
+        }`,
     },
   });
 }

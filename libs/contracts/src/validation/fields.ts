@@ -13,8 +13,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Type } from 'class-transformer';
+import { type EngineValueRule } from '../engine-values';
 import {
   IsDecimalCursor,
+  IsEngineValue,
   IsJsonObject,
   IsNotBlank,
   IsPresent,
@@ -37,17 +39,39 @@ export const Str = (): PropertyDecorator => all(Required(), IsString(), IsNotBla
 /** An optional string; when present it must not be blank. */
 export const OptStr = (): PropertyDecorator => all(IsOptional(), IsString(), IsNotBlank());
 
-/** A required integer in `[min, max]`. */
+/** A required string of an engine event that satisfies `rule` (no free text). */
+export const EngineStr = (rule: EngineValueRule): PropertyDecorator =>
+  all(Required(), IsString(), IsNotBlank(), IsEngineValue(rule));
+
+/** An optional string of an engine event; when present it satisfies `rule`. */
+export const OptEngineStr = (rule: EngineValueRule): PropertyDecorator =>
+  all(IsOptional(), IsString(), IsNotBlank(), IsEngineValue(rule));
+
+/**
+ * The bounds of a numeric field, never wider than the safe integers: beyond ±(2^53 - 1) a
+ * JSON number no longer names one integer (2^53 + 1 reads back as 2^53), so such a value
+ * is refused with `out_of_range`. A wider declaration is a bug, caught at load time.
+ */
+function safeBounds(min: number, max: number): PropertyDecorator {
+  if (!(min >= -Number.MAX_SAFE_INTEGER && max <= Number.MAX_SAFE_INTEGER && min <= max))
+    throw new RangeError(`bounds [${min}, ${max}] are not within the safe integers`);
+  return all(Min(min), Max(max));
+}
+
+/** A required integer in `[min, max]` (at most the safe integers). */
 export const Int = (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
-  all(Required(), IsInt(), Min(min), Max(max));
+  all(Required(), IsInt(), safeBounds(min, max));
 
-/** An optional integer in `[min, max]`. */
+/** An optional integer in `[min, max]` (at most the safe integers). */
 export const OptInt = (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
-  all(IsOptional(), IsInt(), Min(min), Max(max));
+  all(IsOptional(), IsInt(), safeBounds(min, max));
 
-/** A required finite number `>= min`. */
-export const Num = (min: number): PropertyDecorator =>
-  all(Required(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(min));
+/**
+ * A required finite number in `[min, max]`; fractions are allowed (`latency_ms: 42.5`),
+ * magnitudes beyond the safe integers are not, as for {@link Int}.
+ */
+export const Num = (min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator =>
+  all(Required(), IsNumber({ allowNaN: false, allowInfinity: false }), safeBounds(min, max));
 
 /** A required string from a closed set. */
 export const OneOf = (values: readonly string[]): PropertyDecorator =>

@@ -20,6 +20,7 @@ const CODE_OF_CONSTRAINT: Readonly<Record<string, ValidationCode>> = {
   isIn: 'invalid_value',
   [CONSTRAINTS.timestampFormat]: 'invalid_format',
   [CONSTRAINTS.decimalCursor]: 'invalid_format',
+  [CONSTRAINTS.engineValue]: 'confidentiality_violation',
   min: 'out_of_range',
   max: 'out_of_range',
   whitelistValidation: 'unknown_property',
@@ -34,6 +35,7 @@ const PRIORITY: readonly ValidationCode[] = [
   'invalid_value',
   'invalid_format',
   'out_of_range',
+  'confidentiality_violation',
   'unknown_property',
 ];
 

@@ -181,7 +181,7 @@ describe('BufferedSink: emit', () => {
   it('rejects an event larger than maxEventBytes (too_large)', async () => {
     const drops: DroppedEvent[] = [];
     const events = open(new FakeTransport(), { maxEventBytes: 300, onDrop: (d) => drops.push(d) });
-    events.emit(events_with_route('x'.repeat(400)));
+    events.emit(events_with_route(`/${'x'.repeat(255)}`));
     await events.flush(1_000);
     expect(drops[0]?.errors[0]?.code).toBe('too_large');
   });

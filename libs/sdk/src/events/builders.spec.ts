@@ -64,4 +64,34 @@ describe('typed builders', () => {
       ['confidentiality_violation'],
     ]);
   });
+
+  it('drops an engine event that smuggles content in a value, naming the field', () => {
+    const data = {
+      route: '/v1/chat/completions',
+      model: 'meta-llama/Llama-3.1-8B',
+      provider: 'openai',
+      latency_ms: 1,
+      status_code: 200,
+    };
+    const sink = new InMemoryEventSink({ source: 'engine/llama@host-1' });
+    sink.emit(events.engine.requestServed({ ...data, route: '/v1/chat?prompt=my secret' }));
+    sink.emit(
+      events.engine.engineError(
+        { kind: 'parse error near: "Sure! here is the password"' },
+        { subject: 'llama' },
+      ),
+    );
+    sink.emit(events.engine.requestServed(data, { source: 'engine/llama?prompt=hi' }));
+    sink.emit(events.engine.engineError({ kind: 'timeout', model: 'llama-3.1-8b-instruct' }));
+    sink.emit(events.engine.requestServed(data));
+    expect(sink.snapshot().map((event) => event.kind)).toEqual(['engine_error', 'request_served']);
+    const dropped = sink.dropped().map((d) => d.errors.map(({ path, code }) => ({ path, code })));
+    expect(dropped).toEqual([
+      [{ path: 'data.route', code: 'confidentiality_violation' }],
+      [{ path: 'data.kind', code: 'confidentiality_violation' }],
+      [{ path: 'source', code: 'confidentiality_violation' }],
+    ]);
+    const messages = sink.dropped().flatMap((d) => d.errors.map((e) => e.message));
+    for (const message of messages) expect(message).not.toMatch(/secret|password|prompt=hi/);
+  });
 });
