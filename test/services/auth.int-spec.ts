@@ -386,3 +386,46 @@ describe('id path parameters', () => {
     expect(tooLong.status).toBe(400);
   });
 });
+
+describe('protected mode', () => {
+  const base = (extra: Record<string, string>) => ({
+    NATS_URL: server.url,
+    INGEST_PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+
+  it('binds loopback when no keys are set, and every route answers there', async () => {
+    const open = await startServices([ingestService], loadConfig(base({})));
+    try {
+      const address = open.apps[0]!.app.getHttpServer().address();
+      expect(address).toMatchObject({ address: '127.0.0.1' });
+      const url = open.apps[0]!.url.replace('[::1]', '127.0.0.1');
+      expect((await fetch(`${url}/v1/families`)).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('refuses a non-loopback bind without keys, naming RUNLOG_API_KEYS', () => {
+    expect(() => loadConfig(base({ RUNLOG_HTTP_HOST: '0.0.0.0' }))).toThrow(/RUNLOG_API_KEYS/);
+  });
+
+  it('serves the network without keys under RUNLOG_AUTH=off, and says so on /health/ready', async () => {
+    const off = await startServices(
+      [ingestService],
+      loadConfig(base({ RUNLOG_HTTP_HOST: '0.0.0.0', RUNLOG_AUTH: 'off' })),
+    );
+    try {
+      const address = off.apps[0]!.app.getHttpServer().address();
+      expect(address).toMatchObject({ address: '0.0.0.0' });
+      const { port } = address as { port: number };
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+        warnings?: string[];
+      };
+      expect(ready.warnings).toEqual([expect.stringContaining('RUNLOG_AUTH=off')]);
+    } finally {
+      await off.close();
+    }
+  });
+});
