@@ -53,6 +53,12 @@ export async function openStore<DB>(
     // An idle client that loses its server emits 'error' on the pool: without a listener
     // that would crash the process. The next query reconnects (or fails transiently).
     pool.on('error', () => undefined);
+    // A client checked out of the pool has no listener of pg-pool's, and Kysely adds none:
+    // when the server goes away mid-query (a crash, `pg_ctl stop -m immediate`) the client
+    // emits 'error' and, unheard, that crashed the process. The query in flight fails
+    // with the same error, which the consumer retries as an outage; the pool drops the
+    // client when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       kind: target.kind,

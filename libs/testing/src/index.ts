@@ -9,6 +9,13 @@ export {
   type StartNatsOptions,
 } from './nats-server';
 export {
+  startNatsCluster,
+  type ClusterNode,
+  type NatsClusterHandle,
+  type StartNatsClusterOptions,
+} from './nats-cluster';
+export { findPostgresBin, startPostgresServer, type PostgresServerHandle } from './postgres-server';
+export {
   startDatabase,
   createTestDatabase,
   testStoreKinds,

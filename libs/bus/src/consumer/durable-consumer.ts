@@ -52,6 +52,15 @@ interface Decoded<F extends Family> {
 const decoder = new TextDecoder();
 /** The server's own redelivery limit is off: the runtime dead-letters at `maxDeliver` (docs/decisions.md D8). */
 const SERVER_MAX_DELIVER = -1;
+/**
+ * How long a pull request lives on the server (its idle heartbeat is half of it). nats.js
+ * waits this long before asking again when a request is lost: two missed heartbeats, or a
+ * consumer info that fails after a reconnect while the consumer's leader is being elected
+ * in a cluster. Its default, 30 s, stalled a projection for as long after a kill -9 of the
+ * node leading its durable (test/faults); 5 s bounds that stall, for one small pull
+ * request every 5 s while idle.
+ */
+const PULL_EXPIRES_MS = 5_000;
 /** How long stop() waits for the server to drop the pull request before handing messages back. */
 const HAND_BACK_WAIT_MS = 2_000;
 
@@ -126,6 +135,7 @@ export class DurableConsumer<F extends Family = Family> {
       this.spec.handler.mode === 'batch' ? Math.max(this.spec.handler.size * 2, 64) : 128;
     this.messages = await consumer.consume({
       max_messages: Math.min(pull, this.spec.maxAckPending ?? 1_000),
+      expires: PULL_EXPIRES_MS,
       // Synchronous by contract (NATS-NOTES.md): queue and let the workers do the async part.
       callback: (message) => {
         if (!this.running) return this.handBack(message); // arrived after stop()
