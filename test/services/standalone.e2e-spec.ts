@@ -170,7 +170,7 @@ describe('npm start (all four services in one process)', () => {
         RUNLOG_DATA_DIR: dataDir,
         RUNLOG_HTTP_HOST: '127.0.0.1',
         INGEST_PORT: String(port),
-        RUNLOG_API_KEYS: 'key-secret-4711=*',
+        RUNLOG_API_KEYS: 'key-secret-4711-0000=*',
         LOG_LEVEL: 'info',
         LOG_PRETTY: '0',
       },
@@ -193,7 +193,7 @@ describe('npm start (all four services in one process)', () => {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          authorization: 'Bearer key-secret-4711',
+          authorization: 'Bearer key-secret-4711-0000',
           'x-request-id': 'req-log-test-1',
         },
         body: JSON.stringify(event),
@@ -215,7 +215,7 @@ describe('npm start (all four services in one process)', () => {
       child.kill('SIGTERM');
       expect(await exit).toBe(0);
     }
-    expect(output).not.toContain('key-secret-4711');
+    expect(output).not.toContain('key-secret-4711-0000');
     expect(output).not.toContain('payload-marker-0815');
   });
 });
