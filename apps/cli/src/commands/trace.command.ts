@@ -23,7 +23,7 @@ export function registerTrace(program: Command): void {
     .addHelpText(
       'after',
       `
-Reads GET <url>/v1/traces/<request_id>/tree. Each node shows its name, status, duration
+Reads GET <url>/v1/traces/<request_id>/tree, with RUNLOG_API_KEY (a read key) when set. Each node shows its name, status, duration
 and, for LLM calls, tokens and cost. An unknown trace exits 1.
 
 Examples:
@@ -45,7 +45,7 @@ async function fetchTree(base: string, requestId: string): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(url, {
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', ...readKeyHeader() },
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
@@ -60,4 +60,10 @@ async function fetchTree(base: string, requestId: string): Promise<unknown> {
     throw new CliError(`trace-store answered ${response.status}: ${message}`);
   }
   return body;
+}
+
+/** `Authorization: Bearer $RUNLOG_API_KEY` when set: trace-store needs a read key when it has keys. */
+function readKeyHeader(): Record<string, string> {
+  const key = process.env.RUNLOG_API_KEY?.trim();
+  return key ? { authorization: `Bearer ${key}` } : {};
 }
