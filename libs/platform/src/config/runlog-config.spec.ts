@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       normalizer: 4103,
     });
     expect(config.ingest).toEqual({ maxBatch: 1000, maxBodyBytes: 4 * 1024 * 1024 });
+    expect(config.traces).toEqual({ treeMaxNodes: 10_000 });
     expect(config.logLevel).toBe('info');
   });
 
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       INGEST_PORT: '0',
       LOG_LEVEL: 'debug',
       INGEST_MAX_BATCH: '50',
+      RUNLOG_TRACE_TREE_MAX_NODES: '25',
     });
     expect(config.nats).toEqual({
       servers: ['nats://a:4222', 'nats://b:4222'],
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
     expect(config.ports.ingest).toBe(0);
     expect(config.logLevel).toBe('debug');
     expect(config.ingest.maxBatch).toBe(50);
+    expect(config.traces.treeMaxNodes).toBe(25);
   });
 
   it.each([
@@ -81,6 +84,8 @@ describe('loadConfig', () => {
     ['RUNLOG_API_KEYS', 'k1=engine,nope'],
     ['RUNLOG_API_KEYS', 'justakey'],
     ['INGEST_MAX_BATCH', '0'],
+    ['RUNLOG_TRACE_TREE_MAX_NODES', '0'],
+    ['RUNLOG_TRACE_TREE_MAX_NODES', 'many'],
   ])('rejects %s=%s naming the variable', (variable, value) => {
     const errors = errorsOf({ [variable]: value });
     expect(errors.map((e) => e.variable)).toEqual([variable]);
@@ -150,6 +155,7 @@ describe('configVariables', () => {
         'NORMALIZER_PORT',
         'LOG_LEVEL',
         'RUNLOG_HTTP_HOST',
+        'RUNLOG_TRACE_TREE_MAX_NODES',
       ]),
     );
     expect(configVariables()).not.toContain('PATH');
