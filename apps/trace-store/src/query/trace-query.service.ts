@@ -188,16 +188,23 @@ export class TraceQueryService {
     const header = await readHeader(db, requestId);
     if (header === undefined) return undefined;
     const builder = new TreeBuilder(this.limits.tree);
-    let after: EventPosition | undefined;
-    for (;;) {
-      const run = await readEvents(db, requestId, {
+    const read = (after?: EventPosition) =>
+      readEvents(db, requestId, {
         ...this.limits.treeRun,
         after,
         payload: builder.truncated ? 'tree-cut' : 'tree',
       });
+    // The next run is asked for before this one is folded: the database and the fold
+    // overlap, and at most two runs are held.
+    for (let next = read(); ;) {
+      const run = await next;
+      const more = run.more && run.last !== undefined;
+      if (more) {
+        next = read(run.last);
+        next.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      }
       for (const event of run.events) builder.add(event);
-      if (!run.more || run.last === undefined) break;
-      after = run.last;
+      if (!more) break;
     }
     return { request_id: requestId, ...header, ...builder.finish() };
   }

@@ -179,7 +179,8 @@ interface WarningRowSql {
  * running sum of op_start (+1) and op_end (-1) in event order, the open spans after an event
  * are `s - min(0, lowest s so far)`: an op_end finding none open is op_end_without_start; an
  * llm_usage finding none open after some op_start is usage_after_op_end, and the op_end of
- * the latest span (LIFO: the first op_end after the latest op_start) is the one it came after.
+ * the latest span (LIFO: the first op_end after the latest op_start, a "closer") is the one
+ * it came after. About 4 s for a million events on PostgreSQL 15 (NOTES-reads.md).
  */
 export async function readWarnings(
   db: Db,
@@ -188,15 +189,16 @@ export async function readWarnings(
 ): Promise<{ readonly warnings: readonly TraceWarning[]; readonly total: number }> {
   const { rows } = await sql<WarningRowSql>`
     with ev as (
-      select cursor, event_id, kind, coalesce(op_name, '') as op, ctx, seq,
+      select cursor, event_id, kind, coalesce(op_name, '') as op, ctx,
         row_number() over (order by ${ORDER}) as pos
-      from trace_store.events where request_id = ${requestId}),
+      from trace_store.events
+      where request_id = ${requestId} and kind in ('op_start', 'op_end', 'llm_usage')),
     spans as (
       select cursor, event_id, kind, op, ctx, pos,
         sum(case kind when 'op_start' then 1 when 'op_end' then -1 else 0 end) over upto as s,
         max(pos) filter (where kind = 'op_start') over upto as last_start,
         max(pos) filter (where kind = 'op_end') over earlier as last_end_before
-      from ev where kind in ('op_start', 'op_end', 'llm_usage')
+      from ev
       window upto as (partition by op, ctx order by pos rows unbounded preceding),
         earlier as (partition by op, ctx order by pos
           rows between unbounded preceding and 1 preceding)),
@@ -206,19 +208,17 @@ export async function readWarnings(
           rows between unbounded preceding and 1 preceding)) as floor_before,
         kind = 'op_end' and last_start > coalesce(last_end_before, 0) as closer
       from spans),
-    closers as (
-      select *, count(*) filter (where closer)
-        over (partition by op, ctx order by pos rows unbounded preceding) as closed
-      from depths),
     flagged as (
-      select *, max(cursor) filter (where closer) over (partition by op, ctx, closed)
-        as closer_cursor
-      from closers),
+      -- The latest closer so far, as [pos, cursor]: same window order, so no second sort.
+      select *, max(case when closer then array[pos, cursor] end)
+        over (partition by op, ctx order by pos rows unbounded preceding) as closer_at
+      from depths),
     warned as (
       select 0 as part, pos as at,
         case kind when 'op_end' then 'op_end_without_start' else 'usage_after_op_end' end
           as code,
-        event_id, cursor, op, ctx, null::bigint as seq, null::bigint as before, closer_cursor
+        event_id, cursor, op, ctx, null::bigint as seq, null::bigint as before,
+        closer_at[2] as closer_cursor
       from flagged
       where (kind = 'op_end' and s < floor_before)
         or (kind = 'llm_usage' and last_start is not null and s = floor_before)
@@ -226,7 +226,11 @@ export async function readWarnings(
       select 1, seq, 'seq_gap', event_id, cursor, null, null, seq, before, null
       from (
         select seq, event_id, cursor, lag(seq) over (order by seq) as before
-        from (select distinct on (seq) seq, event_id, cursor from ev order by seq, pos) as firsts
+        from (
+          -- The first event of each seq, in event order (ts_ms, then cursor and event_id).
+          select distinct on (seq) seq, event_id, cursor from trace_store.events
+          where request_id = ${requestId}
+          order by seq, ts_ms, cursor, event_id collate "C") as firsts
       ) as gaps
       where seq - before > 1)
     select code, event_id, cursor, op, ctx, seq, before, closer_cursor, count(*) over () as total
