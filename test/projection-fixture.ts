@@ -34,6 +34,8 @@ export interface ProjectionFixtureOptions {
   /** The streams its durable reads, and the durable's name. */
   readonly streams: readonly string[];
   readonly durable: string;
+  /** More configuration variables for the service (DESIGN.md §6). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ProjectionFixture<DB> {
@@ -65,6 +67,7 @@ export async function startProjectionFixture<DB>(
     [options.portVariable]: '0',
     RUNLOG_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
     ...(database.kind === 'postgres'
       ? { DATABASE_URL: database.url }
       : { RUNLOG_DATA_DIR: database.dataDir }),

@@ -30,9 +30,13 @@ export interface TraceFixture extends ProjectionFixture<TraceStoreDb> {
   ): Promise<{ registry: Registry; stop(): Promise<void> }>;
 }
 
-export async function startTraceFixture(kind: 'pglite' | 'postgres'): Promise<TraceFixture> {
+export async function startTraceFixture(
+  kind: 'pglite' | 'postgres',
+  env?: Readonly<Record<string, string>>,
+): Promise<TraceFixture> {
   const fx = await startProjectionFixture<TraceStoreDb>({
     kind,
+    env,
     service: traceStoreService,
     portVariable: 'TRACE_STORE_PORT',
     storeName: 'trace-store',

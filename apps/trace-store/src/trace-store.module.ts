@@ -13,7 +13,7 @@ import { type Registry } from 'prom-client';
 import { TracesController } from './http/traces.controller';
 import { TraceMetrics } from './projection/trace-metrics';
 import { TraceProjectionConsumer } from './projection/trace-projection.consumer';
-import { TraceQueryService } from './query/trace-query.service';
+import { TRACE_READ_LIMITS, TraceQueryService, traceReadLimits } from './query/trace-query.service';
 import { MIGRATIONS, SCHEMA } from './store/trace-store.schema';
 
 /** The trace-store service: stores workflow trace events, rebuilds trees, rolls up usage, serves search. */
@@ -48,6 +48,7 @@ export class TraceStoreModule {
           useFactory: (registry: Registry, bus: Bus) =>
             new TraceMetrics(registry, () => consumerBacklog(bus, traces, DURABLES.traceStore)),
         },
+        { provide: TRACE_READ_LIMITS, useValue: traceReadLimits(config.traces.treeMaxNodes) },
         TraceQueryService,
         TraceProjectionConsumer,
       ],

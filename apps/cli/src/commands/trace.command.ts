@@ -24,7 +24,8 @@ export function registerTrace(program: Command): void {
       'after',
       `
 Reads GET <url>/v1/traces/<request_id>/tree, with RUNLOG_API_KEY (a read key) when set. Each node shows its name, status, duration
-and, for LLM calls, tokens and cost. An unknown trace exits 1.
+and, for LLM calls, tokens and cost. A tree trace-store cut at RUNLOG_TRACE_TREE_MAX_NODES
+ends with a line saying so. An unknown trace exits 1.
 
 Examples:
   $ runlog trace req-42

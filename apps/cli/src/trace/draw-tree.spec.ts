@@ -70,6 +70,17 @@ describe('drawTree', () => {
     ]);
   });
 
+  it('says when trace-store cut the tree, and how much it left out', () => {
+    const cut = { truncated: true, truncated_by: 'nodes', node_limit: 2, omitted: 7 };
+    expect(drawTree({ ...tree, roots: [node('a', {}, [node('a.b')])], ...cut }).at(-1)).toBe(
+      'truncated at the 2 nodes limit: 7 later event(s) not shown',
+    );
+    expect(drawTree({ ...tree, ...cut, truncated_by: 'depth' }).at(-1)).toBe(
+      'truncated at the depth limit: 7 later event(s) not shown',
+    );
+    expect(drawTree(tree).at(-1)).not.toMatch(/truncated/);
+  });
+
   it('counts calls and keeps small costs readable', () => {
     const usage = {
       prompt_tokens: 3,

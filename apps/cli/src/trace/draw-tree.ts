@@ -33,6 +33,11 @@ export interface TraceTreeView {
     readonly annotations: readonly unknown[];
     readonly media: readonly unknown[];
   };
+  /** Present when trace-store cut the tree at one of its limits. */
+  readonly truncated?: boolean;
+  readonly truncated_by?: string;
+  readonly node_limit?: number;
+  readonly omitted?: number;
 }
 
 /** Whether a JSON body has the shape of a tree answer (enough to draw it). */
@@ -44,7 +49,8 @@ export function isTraceTree(body: unknown): body is TraceTreeView {
 
 /**
  * The lines of a trace tree: a header with the trace's status and duration, then each node
- * as `name  status  duration  [usage]` under `├─`/`└─` branches.
+ * as `name  status  duration  [usage]` under `├─`/`└─` branches; a last line when the tree
+ * was cut at a limit of trace-store.
  */
 export function drawTree(tree: TraceTreeView, paint: Paint = PLAIN): string[] {
   const lines = [
@@ -73,6 +79,15 @@ export function drawTree(tree: TraceTreeView, paint: Paint = PLAIN): string[] {
     const kept = counts.filter(([count]) => count > 0).map(([count, kind]) => `${count} ${kind}`);
     if (kept.length > 0)
       lines.push(paint.yellow(`unattached (no span of their op and ctx): ${kept.join(', ')}`));
+  }
+  if (tree.truncated === true) {
+    const limit =
+      tree.truncated_by === 'nodes' ? `${tree.node_limit ?? '?'} nodes` : tree.truncated_by;
+    lines.push(
+      paint.yellow(
+        `truncated at the ${limit ?? 'tree'} limit: ${tree.omitted ?? '?'} later event(s) not shown`,
+      ),
+    );
   }
   return lines;
 }

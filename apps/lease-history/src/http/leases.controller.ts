@@ -1,8 +1,13 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { type LeaseView } from '../projection/lease-state';
 import { type StoredGap } from '@runlog/store';
-import { type HistoryPage, LeaseQueryService, type LeasesPage } from '../query/lease-query.service';
+import {
+  type HistoryPage,
+  LEASE_ANOMALIES_CAP,
+  type LeaseAnswer,
+  LeaseQueryService,
+  type LeasesPage,
+} from '../query/lease-query.service';
 import {
   ERROR_SCHEMA,
   GAPS_SCHEMA,
@@ -38,7 +43,10 @@ export class LeasesController {
   constructor(@Inject(LeaseQueryService) private readonly query: LeaseQueryService) {}
 
   @Get('executions/:id/lease')
-  @ApiOperation({ summary: 'The current lease of an execution, with its outcome and anomalies' })
+  @ApiOperation({
+    summary: 'The current lease of an execution, with its outcome and anomalies',
+    description: `Anomalies: the first ${LEASE_ANOMALIES_CAP} in cursor order; \`anomalies_omitted\` counts the rest.`,
+  })
   @ApiParam({ name: 'id', description: 'execution_id (URL-encoded)' })
   @ApiResponse({ status: 200, schema: LEASE_SCHEMA })
   @ApiResponse({
@@ -47,7 +55,7 @@ export class LeasesController {
     schema: ERROR_SCHEMA,
   })
   @RequireScope('read')
-  async lease(@Param('id', IdParamPipe) id: string): Promise<LeaseView> {
+  async lease(@Param('id', IdParamPipe) id: string): Promise<LeaseAnswer> {
     const lease = await this.query.lease(id);
     if (!lease) throw notFound(id);
     return lease;

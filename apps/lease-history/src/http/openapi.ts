@@ -52,6 +52,12 @@ export const LEASE_SCHEMA: SchemaObject = {
           message: { type: 'string' },
         },
       },
+      description: 'In cursor order: the first 100',
+    },
+    anomalies_omitted: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Anomalies past the first 100; absent when none',
     },
   },
 };

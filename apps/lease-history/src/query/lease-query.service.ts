@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { streamName } from '@runlog/contracts';
 import { listGaps, STORE, type Store, type StoredGap } from '@runlog/store';
-import { type Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { type Anomaly, type LeaseStateName, type LeaseView } from '../projection/lease-state';
 import { type LeaseHistoryDb, type LeasesTable, SCHEMA } from '../store/lease-history.schema';
 
@@ -22,8 +22,19 @@ export interface HistoryPage {
   readonly next_after: string | null;
 }
 
+/** How many anomalies a lease answer lists: the first, in cursor order. */
+export const LEASE_ANOMALIES_CAP = 100;
+
+/**
+ * A lease as the API answers it: the view, its anomalies cut to the first
+ * {@link LEASE_ANOMALIES_CAP}, and `anomalies_omitted` counting the rest (absent when none).
+ */
+export interface LeaseAnswer extends LeaseView {
+  readonly anomalies_omitted?: number;
+}
+
 export interface LeasesPage {
-  readonly leases: readonly LeaseView[];
+  readonly leases: readonly LeaseAnswer[];
   readonly next_after: string | null;
 }
 
@@ -41,12 +52,8 @@ export class LeaseQueryService {
   constructor(@Inject(STORE) private readonly store: Store<LeaseHistoryDb>) {}
 
   /** The current lease of an execution; `undefined` when no lease event was seen for it. */
-  async lease(executionId: string): Promise<LeaseView | undefined> {
-    const row = await this.store.db
-      .selectFrom('lease_history.leases')
-      .selectAll()
-      .where('execution_id', '=', executionId)
-      .executeTakeFirst();
+  async lease(executionId: string): Promise<LeaseAnswer | undefined> {
+    const row = await this.leaseRows().where('execution_id', '=', executionId).executeTakeFirst();
     return row && leaseOf(row);
   }
 
@@ -83,7 +90,7 @@ export class LeaseQueryService {
 
   /** Leases by execution id, filtered by state and owner. */
   async leases(filter: LeaseFilter): Promise<LeasesPage> {
-    let query = this.store.db.selectFrom('lease_history.leases').selectAll();
+    let query = this.leaseRows();
     if (filter.state) query = query.where('state', '=', filter.state);
     if (filter.owner) query = query.where('owner', '=', filter.owner);
     if (filter.after !== undefined) query = query.where('execution_id', '>', filter.after);
@@ -101,6 +108,32 @@ export class LeaseQueryService {
     return listGaps(this.store.db, SCHEMA);
   }
 
+  /**
+   * Lease rows with their anomalies already cut by the database: however many an execution
+   * piled up, the service reads the first LEASE_ANOMALIES_CAP and their count.
+   */
+  private leaseRows() {
+    return this.store.db
+      .selectFrom('lease_history.leases')
+      .select([
+        'execution_id',
+        'state',
+        'owner',
+        'lease_id',
+        'acquired_at',
+        'renewed_at',
+        'renewals',
+        'outcome',
+        'cursor',
+      ])
+      .select([
+        sql<unknown[]>`jsonb_path_query_array(anomalies, ${ANOMALIES_PATH}::jsonpath)`.as(
+          'anomalies',
+        ),
+        sql<number>`jsonb_array_length(anomalies)`.as('anomaly_count'),
+      ]);
+  }
+
   private async hasHistory(executionId: string): Promise<boolean> {
     const row = await this.store.db
       .selectFrom('lease_history.events')
@@ -113,7 +146,15 @@ export class LeaseQueryService {
   }
 }
 
-function leaseOf(row: Selectable<LeasesTable>): LeaseView {
+const ANOMALIES_PATH = `$[0 to ${LEASE_ANOMALIES_CAP - 1}]`;
+
+type LeaseRow = Omit<Selectable<LeasesTable>, 'anomalies'> & {
+  readonly anomalies: unknown[];
+  readonly anomaly_count: number;
+};
+
+function leaseOf(row: LeaseRow): LeaseAnswer {
+  const omitted = Number(row.anomaly_count) - row.anomalies.length;
   return {
     execution_id: row.execution_id,
     state: row.state as LeaseStateName,
@@ -125,5 +166,6 @@ function leaseOf(row: Selectable<LeasesTable>): LeaseView {
     outcome: (row.outcome ?? null) as LeaseView['outcome'],
     cursor: String(Number(row.cursor)),
     anomalies: row.anomalies as Anomaly[],
+    ...(omitted > 0 ? { anomalies_omitted: omitted } : {}),
   };
 }

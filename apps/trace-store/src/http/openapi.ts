@@ -46,6 +46,7 @@ export const TRACE_SCHEMA: SchemaObject = {
     },
     warnings: {
       type: 'array',
+      description: "The trace's warnings, on the first page (no `after`) only; at most 100",
       items: {
         type: 'object',
         properties: {
@@ -55,6 +56,17 @@ export const TRACE_SCHEMA: SchemaObject = {
           cursor: { type: 'string' },
         },
       },
+    },
+    warnings_omitted: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Warnings past the first 100 (first page only); absent when none',
+    },
+    next_after: {
+      type: 'string',
+      nullable: true,
+      description:
+        "The last event's cursor while more follow (pass it as `after`); null at the end",
     },
   },
 };
@@ -90,6 +102,27 @@ export const TREE_SCHEMA: SchemaObject = {
     unattached: {
       type: 'object',
       description: 'usage, annotations and media whose span never appeared',
+    },
+    truncated: {
+      type: 'boolean',
+      enum: [true],
+      description:
+        'Present only on a tree cut short: from the first entry past a limit on, nothing new ' +
+        'is added, while the nodes kept still show their ends, usage and yields',
+    },
+    truncated_by: {
+      type: 'string',
+      enum: ['nodes', 'depth', 'text'],
+      description: 'The limit that cut it (with `truncated`)',
+    },
+    node_limit: {
+      type: 'integer',
+      description:
+        'RUNLOG_TRACE_TREE_MAX_NODES: spans, groups, annotations, media and unattached entries (with `truncated`)',
+    },
+    omitted: {
+      type: 'integer',
+      description: 'Events from the cut on that the tree does not show (with `truncated`)',
     },
   },
 };

@@ -4,6 +4,7 @@ import {
   ApiError,
   IdParamPipe,
   parseCount,
+  parseCursor,
   parseInstant,
   parseLimit,
   parseText,
@@ -13,9 +14,11 @@ import {
 import { type StoredGap } from '@runlog/store';
 import {
   decodeSearchCursor,
-  type TraceBody,
+  TRACE_PAGE,
+  type TracePage,
   TraceQueryService,
   type TraceListItem,
+  TRACE_WARNINGS_CAP,
 } from '../query/trace-query.service';
 import { type TraceUsage } from '../trace/trace-model';
 import { type TraceTree } from '../trace/trace-tree';
@@ -93,17 +96,49 @@ export class TracesController {
   }
 
   @Get('traces/:id')
-  @ApiOperation({ summary: 'A trace: its events in (timestamp, seq) order, with warnings' })
+  @ApiOperation({
+    summary: 'A page of a trace: its events in (timestamp, seq) order; warnings on the first page',
+    description:
+      'At most `limit` events, fewer when their payloads pass 8 MiB of JSON; `next_after` ' +
+      "(the last cursor) continues. The first page (no `after`) carries the trace's " +
+      `warnings, at most ${TRACE_WARNINGS_CAP}, and \`warnings_omitted\` when there are more.`,
+  })
   @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `1..${TRACE_PAGE.max}, default ${TRACE_PAGE.fallback}`,
+  })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'A cursor of this trace (the next_after of the previous page): events after it',
+  })
   @ApiResponse({ status: 200, schema: TRACE_SCHEMA })
   @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })
   @RequireScope('read')
-  async trace(@Param('id', IdParamPipe) id: string): Promise<TraceBody> {
-    return found(id, await this.query.trace(id));
+  async trace(
+    @Param('id', IdParamPipe) id: string,
+    @Query('limit') limit: QueryValue,
+    @Query('after') after: QueryValue,
+  ): Promise<TracePage> {
+    const request = { limit: parseLimit(limit, TRACE_PAGE), after: parseCursor('after', after) };
+    const answer = await this.query.page(id, request);
+    if (answer.found) return answer.page;
+    if (answer.missing === 'trace') throw notFound(id);
+    throw new ApiError('invalid_parameter', 'after: not the cursor of an event of this trace', [
+      { path: 'after', code: 'invalid_value', message: 'no such event', value: request.after },
+    ]);
   }
 
   @Get('traces/:id/tree')
-  @ApiOperation({ summary: 'A trace as a tree of spans and groups' })
+  @ApiOperation({
+    summary: 'A trace as a tree of spans and groups, cut at RUNLOG_TRACE_TREE_MAX_NODES',
+    description:
+      'Spans, groups, annotations, media and unattached entries count one each; past the ' +
+      'limit (or 1,000 levels deep, or 16 Mi characters of text) the tree is cut at that ' +
+      'event and says so with `truncated`, `truncated_by`, `node_limit` and `omitted`.',
+  })
   @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
   @ApiResponse({ status: 200, schema: TREE_SCHEMA })
   @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })
@@ -113,7 +148,9 @@ export class TracesController {
   }
 
   @Get('traces/:id/usage')
-  @ApiOperation({ summary: 'LLM usage of a trace, in total and by model' })
+  @ApiOperation({
+    summary: 'LLM usage of a trace, in total and by model (from the stored sums, no event read)',
+  })
   @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
   @ApiResponse({ status: 200, schema: USAGE_SCHEMA })
   @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })

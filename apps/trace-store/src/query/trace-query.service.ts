@@ -1,26 +1,75 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { type LimitBounds } from '@runlog/platform';
 import { listGaps, STORE, type Store, type StoredGap } from '@runlog/store';
 import { sql } from 'kysely';
-import { storedEvents } from '../projection/trace-projection';
+import {
+  type EventPosition,
+  positionAt,
+  readEvents,
+  readHeader,
+  readUsage,
+  readWarnings,
+} from '../store/trace-reads';
 import { SCHEMA, type TraceStoreDb } from '../store/trace-store.schema';
 import {
-  orderEvents,
+  compareText,
   type TraceEventRow,
   type TraceStatus,
   type TraceUsage,
   type TraceWarning,
-  traceUsage,
-  traceWarnings,
   type UsageTotals,
 } from '../trace/trace-model';
-import { buildTree, type TraceTree } from '../trace/trace-tree';
+import { type TraceTree } from '../trace/trace-tree';
+import { TreeBuilder, type TreeLimits } from '../trace/tree-builder';
 
-/** `GET /v1/traces/{id}` (DESIGN.md §4): events in `(timestamp, seq)` order, each once. */
-export interface TraceBody {
+/** Page sizes of `GET /v1/traces/{id}`: 500 events when `limit` is absent, 5,000 at most. */
+export const TRACE_PAGE: LimitBounds = { fallback: 500, max: 5_000 };
+/** The first page lists at most this many warnings; `warnings_omitted` counts the rest. */
+export const TRACE_WARNINGS_CAP = 100;
+
+/** The bounds of the reads of one trace (traceReadLimits gives the service's). */
+export interface TraceReadLimits {
+  /** What a tree holds before it is cut; `nodes` is RUNLOG_TRACE_TREE_MAX_NODES. */
+  readonly tree: TreeLimits;
+  /** The tree reads its events in runs of at most this many, and of this many payload bytes. */
+  readonly treeRun: { readonly limit: number; readonly maxBytes: number };
+  /** A page also stops once its payloads' JSON passes this many bytes. */
+  readonly pageMaxBytes: number;
+}
+
+export const TRACE_READ_LIMITS = Symbol('TRACE_READ_LIMITS');
+
+/**
+ * The service's bounds for a node limit: trees nested at most 1,000 deep (JSON.stringify
+ * fails near 2,500) and holding at most 16 Mi characters of text; tree runs of 5,000 events
+ * or 4 MiB; pages of at most 8 MiB of payloads.
+ */
+export function traceReadLimits(treeMaxNodes: number): TraceReadLimits {
+  return {
+    tree: { nodes: treeMaxNodes, depth: 1_000, text: 16 * 1024 * 1024 },
+    treeRun: { limit: 5_000, maxBytes: 4 * 1024 * 1024 },
+    pageMaxBytes: 8 * 1024 * 1024,
+  };
+}
+
+/**
+ * A page of `GET /v1/traces/{id}` (DESIGN.md §4): events in `(timestamp, seq)` order, each
+ * once; the trace's warnings on the first page only, the first TRACE_WARNINGS_CAP of them
+ * and `warnings_omitted` when there are more; `next_after`, the last event's cursor, while
+ * more events follow.
+ */
+export interface TracePage {
   readonly request_id: string;
   readonly events: readonly TraceEventRow[];
   readonly warnings: readonly TraceWarning[];
+  readonly warnings_omitted?: number;
+  readonly next_after: string | null;
 }
+
+/** A page, or what was not found: the trace, or the event `after` names in it. */
+export type TracePageAnswer =
+  | { readonly found: true; readonly page: TracePage }
+  | { readonly found: false; readonly missing: 'trace' | 'after' };
 
 /** One trace of a search answer. */
 export interface TraceListItem {
@@ -77,27 +126,108 @@ export function decodeSearchCursor(text: string): SearchCursor | undefined {
   return undefined;
 }
 
-/** The reads behind trace-store's HTTP API: SQL for lists, the pure model for one trace. */
+/**
+ * The reads behind trace-store's HTTP API: SQL for lists, pages and sums; one bounded pass
+ * over a trace's events (without their payloads) for its tree. No read holds a whole trace.
+ */
 @Injectable()
 export class TraceQueryService {
-  constructor(@Inject(STORE) private readonly store: Store<TraceStoreDb>) {}
+  constructor(
+    @Inject(STORE) private readonly store: Store<TraceStoreDb>,
+    @Inject(TRACE_READ_LIMITS) private readonly limits: TraceReadLimits,
+  ) {}
 
-  /** A trace's events and warnings; `undefined` for an unknown trace. */
-  async trace(requestId: string): Promise<TraceBody | undefined> {
-    const rows = await this.events(requestId);
-    return (
-      rows && { request_id: requestId, events: orderEvents(rows), warnings: traceWarnings(rows) }
-    );
+  /**
+   * One page of a trace's events after the event stored at cursor `after` (0: from the
+   * start): an index range scan, and on the first page the warnings the database computes.
+   */
+  async page(
+    requestId: string,
+    request: { readonly after: number; readonly limit: number },
+  ): Promise<TracePageAnswer> {
+    const { db } = this.store;
+    let from: EventPosition | undefined;
+    if (request.after > 0) {
+      from = await positionAt(db, requestId, request.after);
+      if (from === undefined) {
+        const known = (await readHeader(db, requestId)) !== undefined;
+        return { found: false, missing: known ? 'after' : 'trace' };
+      }
+    }
+    const run = await readEvents(db, requestId, {
+      after: from,
+      limit: request.limit,
+      maxBytes: this.limits.pageMaxBytes,
+      payload: 'whole',
+    });
+    if (from === undefined && run.events.length === 0) return { found: false, missing: 'trace' };
+    const { warnings, total } =
+      from === undefined
+        ? await readWarnings(db, requestId, TRACE_WARNINGS_CAP)
+        : { warnings: [], total: 0 };
+    const omitted = total - warnings.length;
+    return {
+      found: true,
+      page: {
+        request_id: requestId,
+        events: run.events,
+        warnings,
+        ...(omitted > 0 ? { warnings_omitted: omitted } : {}),
+        next_after: run.more ? (run.events.at(-1)?.cursor ?? null) : null,
+      },
+    };
   }
 
+  /**
+   * The tree: its header from the trace's summary row, its nodes from one pass over the
+   * events in order, a run at a time and with only the payload fields the tree reads,
+   * cut at the tree limits (TreeBuilder). `undefined` for an unknown trace.
+   */
   async tree(requestId: string): Promise<TraceTree | undefined> {
-    const rows = await this.events(requestId);
-    return rows && buildTree(requestId, rows);
+    const { db } = this.store;
+    const header = await readHeader(db, requestId);
+    if (header === undefined) return undefined;
+    const builder = new TreeBuilder(this.limits.tree);
+    const read = (after?: EventPosition) =>
+      readEvents(db, requestId, {
+        ...this.limits.treeRun,
+        after,
+        payload: builder.truncated ? 'tree-cut' : 'tree',
+      });
+    // The next run is asked for before this one is folded: the database and the fold
+    // overlap, and at most two runs are held.
+    for (let next = read(); ;) {
+      const run = await next;
+      const more = run.more && run.last !== undefined;
+      if (more) {
+        next = read(run.last);
+        next.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      }
+      for (const event of run.events) builder.add(event);
+      if (!more) break;
+    }
+    return { request_id: requestId, ...header, ...builder.finish() };
   }
 
+  /** Usage from the rows the projection keeps per model, summed here (no event is read). */
   async usage(requestId: string): Promise<TraceUsage | undefined> {
-    const rows = await this.events(requestId);
-    return rows && traceUsage(requestId, rows);
+    const stored = await readUsage(this.store.db, requestId);
+    if (stored === undefined) return undefined;
+    const by_model = [...stored.models].sort((a, b) => compareText(a.model, b.model));
+    const sum = (field: 'prompt_tokens' | 'completion_tokens' | 'total_tokens' | 'calls') =>
+      by_model.reduce((total, model) => total + model[field], 0);
+    return {
+      request_id: requestId,
+      total: {
+        prompt_tokens: sum('prompt_tokens'),
+        completion_tokens: sum('completion_tokens'),
+        total_tokens: sum('total_tokens'),
+        // The summary's cost: all costs summed exactly, then rounded, as traceUsage does.
+        cost_usd: stored.cost_usd,
+        calls: sum('calls'),
+      },
+      by_model,
+    };
   }
 
   /** Usage by model over the traces that started in a time range. */
@@ -194,9 +324,5 @@ export class TraceQueryService {
 
   gaps(): Promise<readonly StoredGap[]> {
     return listGaps(this.store.db, SCHEMA);
-  }
-
-  private async events(requestId: string): Promise<TraceEventRow[] | undefined> {
-    return (await storedEvents(this.store.db, [requestId])).get(requestId);
   }
 }

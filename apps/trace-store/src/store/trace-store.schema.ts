@@ -161,4 +161,16 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         $$`.execute(db);
     },
   },
+  // Bounded reads (trace-reads.ts): a trace's events in the model's order, a page or a
+  // chunk at a time from a keyset position (event_id in "C" collation: code point order,
+  // whatever the database's own), and the position of the event a cursor names.
+  '0003_read_paths': {
+    up: async (db: Kysely<unknown>) => {
+      await sql`
+        create index events_in_order on trace_store.events
+          (request_id, ts_ms, seq, cursor, event_id collate "C")`.execute(db);
+      await sql`
+        create index events_by_cursor on trace_store.events (request_id, cursor)`.execute(db);
+    },
+  },
 };

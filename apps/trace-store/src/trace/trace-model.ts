@@ -206,7 +206,7 @@ export function foldTrace(rows: readonly TraceEventRow[]): TraceFold {
           closed.end = row;
           closed.end_at = at;
         } else if (!group) {
-          flag('op_end_without_start', row, `op_end of ${describe(row)} with no open op_start`);
+          flag('op_end_without_start', row, WARNING_MESSAGES.op_end_without_start(row));
         }
         return;
       }
@@ -221,8 +221,7 @@ export function foldTrace(rows: readonly TraceEventRow[]): TraceFold {
         else if (row.kind === 'annotation') span.annotations.push(row);
         else span.media.push(row);
         if (row.kind === 'llm_usage' && span.end !== undefined) {
-          const ended = `its op_end at cursor ${span.end.cursor}`;
-          flag('usage_after_op_end', row, `llm_usage of ${describe(row)} after ${ended}`);
+          flag('usage_after_op_end', row, WARNING_MESSAGES.usage_after_op_end(row, span.end));
         }
       }
     }
@@ -344,10 +343,8 @@ function seqGaps(ordered: readonly TraceEventRow[]): TraceWarning[] {
   const bySeq = [...firstOfSeq.values()].sort((a, b) => a.seq - b.seq);
   return bySeq.slice(1).flatMap((row, i): TraceWarning[] => {
     const before = bySeq[i]?.seq ?? row.seq;
-    const hole = row.seq - before - 1;
-    if (hole < 1) return [];
-    const missing = hole === 1 ? `${before + 1}` : `${before + 1}..${row.seq - 1}`;
-    const message = `seq ${missing} missing between ${before} and ${row.seq}`;
+    if (row.seq - before < 2) return [];
+    const message = WARNING_MESSAGES.seq_gap(before, row.seq);
     return [{ code: 'seq_gap', message, event_id: row.event_id, cursor: row.cursor }];
   });
 }
@@ -368,9 +365,24 @@ function opName(row: Pick<TraceEventRow, 'op_name'>): string {
   return row.op_name ?? '';
 }
 
-function describe(row: TraceEventRow): string {
+type Described = Pick<TraceEventRow, 'op_name' | 'ctx'>;
+
+function describe(row: Described): string {
   return `${opName(row)} in ${JSON.stringify(row.ctx)}`;
 }
+
+/** The message of each warning code, one wording wherever a warning is computed. */
+export const WARNING_MESSAGES = {
+  op_end_without_start: (row: Described): string =>
+    `op_end of ${describe(row)} with no open op_start`,
+  usage_after_op_end: (row: Described, end: Pick<TraceEventRow, 'cursor'>): string =>
+    `llm_usage of ${describe(row)} after its op_end at cursor ${end.cursor}`,
+  /** `before` and `seq` are consecutive distinct seq values, at least 2 apart. */
+  seq_gap: (before: number, seq: number): string => {
+    const missing = seq - before === 2 ? `${before + 1}` : `${before + 1}..${seq - 1}`;
+    return `seq ${missing} missing between ${before} and ${seq}`;
+  },
+} as const satisfies Record<TraceWarningCode, (...args: never[]) => string>;
 
 /** A token or cost amount; a missing or non-finite one counts 0. */
 export function amount(payload: Record<string, unknown>, field: string): number {

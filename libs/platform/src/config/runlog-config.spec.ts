@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       normalizer: 4103,
     });
     expect(config.ingest).toEqual({ maxBatch: 1000, maxBodyBytes: 4 * 1024 * 1024 });
+    expect(config.traces).toEqual({ treeMaxNodes: 10_000 });
     expect(config.logLevel).toBe('info');
     // Protected mode: no keys, loopback only.
     expect(config.httpHost).toBe('127.0.0.1');
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
       INGEST_PORT: '0',
       LOG_LEVEL: 'debug',
       INGEST_MAX_BATCH: '50',
+      RUNLOG_TRACE_TREE_MAX_NODES: '25',
     });
     expect(config.nats).toEqual({
       servers: ['nats://a:4222', 'nats://b:4222'],
@@ -89,6 +91,7 @@ describe('loadConfig', () => {
     expect(config.ports.ingest).toBe(0);
     expect(config.logLevel).toBe('debug');
     expect(config.ingest.maxBatch).toBe(50);
+    expect(config.traces.treeMaxNodes).toBe(25);
   });
 
   it.each([
@@ -111,6 +114,8 @@ describe('loadConfig', () => {
     ['RUNLOG_HTTP_HEADERS_TIMEOUT', 'soon'],
     ['RUNLOG_SSE_MAX', '0'],
     ['INGEST_MAX_BATCH', '0'],
+    ['RUNLOG_TRACE_TREE_MAX_NODES', '0'],
+    ['RUNLOG_TRACE_TREE_MAX_NODES', 'many'],
   ])('rejects %s=%s naming the variable', (variable, value) => {
     const errors = errorsOf({ [variable]: value });
     expect(errors.map((e) => e.variable)).toEqual([variable]);
@@ -229,6 +234,7 @@ describe('configVariables', () => {
         'RUNLOG_SSE_MAX_PER_KEY',
         'RUNLOG_HTTP_REQUEST_TIMEOUT',
         'RUNLOG_HTTP_HEADERS_TIMEOUT',
+        'RUNLOG_TRACE_TREE_MAX_NODES',
       ]),
     );
     expect(configVariables()).not.toContain('PATH');

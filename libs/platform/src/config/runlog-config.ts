@@ -77,6 +77,8 @@ export interface RunlogConfig {
     readonly sseMaxPerKey: number;
   };
   readonly ingest: { readonly maxBatch: number; readonly maxBodyBytes: number };
+  /** trace-store's read bounds: the most nodes a `tree` answer holds before it is truncated. */
+  readonly traces: { readonly treeMaxNodes: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Pretty logs (a TTY, or `LOG_PRETTY=1`) instead of JSON lines. */
   readonly logPretty: boolean;
@@ -220,6 +222,7 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
       maxBatch: integer('INGEST_MAX_BATCH', 1000, 1, 100_000),
       maxBodyBytes: integer('INGEST_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     },
+    traces: { treeMaxNodes: integer('RUNLOG_TRACE_TREE_MAX_NODES', 10_000, 1, 1_000_000) },
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty:
       read('LOG_PRETTY') !== undefined ? read('LOG_PRETTY') === '1' : process.stdout.isTTY === true,

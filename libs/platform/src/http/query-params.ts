@@ -27,13 +27,25 @@ function single(parameter: string, value: QueryValue): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** `limit`: an integer from 1 to {@link MAX_LIMIT}, default {@link DEFAULT_LIMIT}. */
-export function parseLimit(value: QueryValue): number {
+/** A route's page sizes: the one used when `limit` is absent, and the largest allowed. */
+export interface LimitBounds {
+  readonly fallback: number;
+  readonly max: number;
+}
+
+/**
+ * `limit`: an integer from 1 to `bounds.max`, `bounds.fallback` when absent; by default
+ * {@link DEFAULT_LIMIT} and {@link MAX_LIMIT}.
+ */
+export function parseLimit(
+  value: QueryValue,
+  bounds: LimitBounds = { fallback: DEFAULT_LIMIT, max: MAX_LIMIT },
+): number {
   const raw = single('limit', value);
-  if (raw === undefined) return DEFAULT_LIMIT;
+  if (raw === undefined) return bounds.fallback;
   const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT))
-    throw invalid('limit', raw, `must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!(limit >= 1 && limit <= bounds.max))
+    throw invalid('limit', raw, `must be an integer from 1 to ${bounds.max}`);
   return limit;
 }
 
