@@ -53,6 +53,13 @@ export class ReopeningPGlite {
   }
 
   async query(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+    // PGlite runs each statement on this thread, and its promises chain the next one in
+    // microtasks: a read of a thousand statements (a tree of a million events) would keep
+    // the event loop from its poll phase for its whole length. No socket would be read
+    // meanwhile, and Node answered 408 to every request that connected during it (its
+    // headers never parsed within RUNLOG_HTTP_HEADERS_TIMEOUT), health checks included.
+    // One turn of the loop before each statement lets I/O in between.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await this.reopening;
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     if (this.broken !== undefined) throw new StoreUnavailableError(this.broken);

@@ -54,6 +54,10 @@ export class StoreModule {
       useFactory: async () => {
         const opened = await openStore<unknown>(options.target, {
           onFatal: options.onFatal ?? exitForRestart,
+          onMaintenanceError: (error) =>
+            new Logger('Store').warn(
+              `maintenance (vacuum and analyze) failed, tried again later: ${error instanceof Error ? error.message : String(error)}`,
+            ),
         });
         try {
           await migrateToLatest(opened.db, options.schema, options.migrations);

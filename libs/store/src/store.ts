@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool } from 'pg';
+import { maintainGrownTables, startPGliteMaintenance } from './pglite-maintenance';
 import { type FatalHook, ReopeningPGlite, ReopeningPGliteDialect } from './pglite-reopening';
 import { StoreUnavailableError } from './store-errors';
 
@@ -19,6 +20,11 @@ export interface Store<DB> {
   readonly broken: string | undefined;
   /** How often an embedded store was reopened after a trap (0 on PostgreSQL). */
   readonly reopened: number;
+  /**
+   * Brings the planner's statistics up to date now, where the store has no autovacuum of
+   * its own (PGlite: pglite-maintenance.ts; it also runs on a timer). The tables it did.
+   */
+  maintain(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -29,6 +35,13 @@ export interface OpenStoreOptions {
    * restarts it. StoreModule wires one that exits the process.
    */
   readonly onFatal?: FatalHook;
+  /**
+   * PGlite only: how often tables grown past their statistics are vacuumed and analyzed
+   * (it has no autovacuum); 0 turns the timer off. Default 30 s.
+   */
+  readonly maintenanceIntervalMs?: number;
+  /** A maintenance run that failed (it is tried again at the next tick). */
+  readonly onMaintenanceError?: (error: unknown) => void;
 }
 
 /** The target for a runlog config: `DATABASE_URL` when set, else PGlite under `<dataDir>/<name>`. */
@@ -68,12 +81,22 @@ export async function openStore<DB>(
       ping: async () => {
         await sql`select 1`.execute(db);
       },
+      maintain: () => Promise.resolve([]), // PostgreSQL's autovacuum does it
       close: () => db.destroy(),
     };
   }
   mkdirSync(target.dataDir, { recursive: true });
   const pglite = await ReopeningPGlite.open(target.dataDir, onFatal);
   const db = new Kysely<DB>({ dialect: new ReopeningPGliteDialect(pglite) });
+  const intervalMs = options.maintenanceIntervalMs ?? 30_000;
+  const maintenance =
+    intervalMs > 0
+      ? startPGliteMaintenance(
+          db as Kysely<unknown>,
+          intervalMs,
+          options.onMaintenanceError ?? (() => undefined),
+        )
+      : undefined;
   return {
     kind: target.kind,
     db,
@@ -87,8 +110,10 @@ export async function openStore<DB>(
       if (pglite.broken !== undefined) throw new StoreUnavailableError(pglite.broken);
       await sql`select 1`.execute(db);
     },
+    maintain: () => maintainGrownTables(db as Kysely<unknown>),
     // Kysely destroys only a driver it has used: close the instance itself too.
     close: async () => {
+      await maintenance?.stop();
       await db.destroy();
       await pglite.close();
     },
