@@ -77,7 +77,7 @@ export async function startLeaseProjector(
       applied: () => applied,
       rows,
       lease: (executionId) => query.lease(executionId),
-      gaps: () => listGaps(store.db, SCHEMA),
+      gaps: async () => (await listGaps(store.db, SCHEMA)).gaps,
       caughtUp: async (count, timeoutMs) => {
         await waitFor(
           `the lease projection caught up with ${count} events`,

@@ -37,8 +37,22 @@ export async function recordGap<DB>(db: Kysely<DB>, schema: string, gap: GapReco
     on conflict (consumer, family, from_cursor) do nothing`.execute(db);
 }
 
-/** Every stored gap, oldest first. */
-export async function listGaps<DB>(db: Kysely<DB>, schema: string): Promise<StoredGap[]> {
+/** Gap lists answer at most this many gaps, the newest; `gaps_omitted` counts the older rest. */
+export const GAPS_CAP = 1_000;
+
+/** What a gaps route answers: the newest `cap` gaps oldest first, and how many older ones. */
+export interface GapList {
+  readonly gaps: StoredGap[];
+  /** Older gaps not listed (absent when none). */
+  readonly gaps_omitted?: number;
+}
+
+/** The newest `cap` stored gaps, oldest first, in one statement however many are stored. */
+export async function listGaps<DB>(
+  db: Kysely<DB>,
+  schema: string,
+  cap: number = GAPS_CAP,
+): Promise<GapList> {
   const { rows } = await sql<{
     consumer: string;
     family: string;
@@ -46,9 +60,15 @@ export async function listGaps<DB>(db: Kysely<DB>, schema: string): Promise<Stor
     to_cursor: string | number;
     missing: string | number;
     recorded_at: Date | string;
-  }>`select consumer, family, from_cursor, to_cursor, missing, recorded_at
-     from ${sql.table(`${schema}.gaps`)} order by recorded_at, from_cursor`.execute(db);
-  return rows.map((row) => ({
+    stored: string | number;
+  }>`select * from (
+       select consumer, family, from_cursor, to_cursor, missing, recorded_at,
+              count(*) over () as stored
+       from ${sql.table(`${schema}.gaps`)}
+       order by recorded_at desc, from_cursor desc
+       limit ${cap}) newest
+     order by recorded_at, from_cursor`.execute(db);
+  const gaps = rows.map((row) => ({
     consumer: row.consumer,
     family: row.family,
     from_cursor: String(Number(row.from_cursor)),
@@ -56,4 +76,6 @@ export async function listGaps<DB>(db: Kysely<DB>, schema: string): Promise<Stor
     missing: Number(row.missing),
     recorded_at: new Date(row.recorded_at).toISOString(),
   }));
+  const omitted = rows.length === 0 ? 0 : Number(rows[0]!.stored) - rows.length;
+  return omitted > 0 ? { gaps, gaps_omitted: omitted } : { gaps };
 }

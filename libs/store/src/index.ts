@@ -20,6 +20,14 @@ export {
 export { ReopeningPGlite, type FatalHook } from './pglite-reopening';
 export { migrateToLatest } from './migrations';
 export { STORE, StoreModule, type StoreModuleOptions } from './store.module';
-export { createGapsTable, recordGap, listGaps, type GapRecord, type StoredGap } from './gaps';
+export {
+  createGapsTable,
+  GAPS_CAP,
+  type GapList,
+  type GapRecord,
+  listGaps,
+  recordGap,
+  type StoredGap,
+} from './gaps';
 export { lockKeys, LOCK_NAMESPACES } from './locks';
 export type { BigIntColumn, JsonColumn } from './columns';

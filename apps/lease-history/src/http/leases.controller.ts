@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { type StoredGap } from '@runlog/store';
+import { type GapList } from '@runlog/store';
 import {
   type HistoryPage,
   LEASE_ANOMALIES_CAP,
@@ -8,16 +8,10 @@ import {
   LeaseQueryService,
   type LeasesPage,
 } from '../query/lease-query.service';
-import {
-  ERROR_SCHEMA,
-  GAPS_SCHEMA,
-  HISTORY_SCHEMA,
-  LEASE_SCHEMA,
-  LEASE_STATES,
-  LEASES_SCHEMA,
-} from './openapi';
+import { ERROR_SCHEMA, HISTORY_SCHEMA, LEASE_SCHEMA, LEASE_STATES, LEASES_SCHEMA } from './openapi';
 import {
   ApiError,
+  GAPS_BODY_SCHEMA,
   IdParamPipe,
   parseCursor,
   parseLimit,
@@ -110,9 +104,9 @@ export class LeasesController {
   @ApiOperation({
     summary: 'Gaps the projection saw: events removed by retention before it read them',
   })
-  @ApiResponse({ status: 200, schema: GAPS_SCHEMA })
+  @ApiResponse({ status: 200, schema: GAPS_BODY_SCHEMA })
   @RequireScope('read')
-  async gaps(): Promise<{ gaps: readonly StoredGap[] }> {
-    return { gaps: await this.query.gaps() };
+  gaps(): Promise<GapList> {
+    return this.query.gaps();
   }
 }

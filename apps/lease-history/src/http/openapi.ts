@@ -90,23 +90,3 @@ export const LEASES_SCHEMA: SchemaObject = {
     next_after: { ...nullableString, description: 'Pass as `after` for the next page' },
   },
 };
-
-export const GAPS_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    gaps: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          consumer: { type: 'string' },
-          family: { type: 'string' },
-          from_cursor: cursor,
-          to_cursor: cursor,
-          missing: { type: 'integer' },
-          recorded_at: { type: 'string', format: 'date-time' },
-        },
-      },
-    },
-  },
-};

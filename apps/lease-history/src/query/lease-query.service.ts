@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { streamName } from '@runlog/contracts';
-import { listGaps, STORE, type Store, type StoredGap } from '@runlog/store';
+import { type GapList, listGaps, STORE, type Store } from '@runlog/store';
 import { type Selectable, sql } from 'kysely';
 import { type Anomaly, type LeaseStateName, type LeaseView } from '../projection/lease-state';
 import { type LeaseHistoryDb, type LeasesTable, SCHEMA } from '../store/lease-history.schema';
@@ -21,6 +21,12 @@ export interface HistoryPage {
   readonly events: readonly HistoryEvent[];
   readonly next_after: string | null;
 }
+
+/**
+ * A history page also stops once its events' `data` passes this many bytes of JSON (always
+ * at least one event): 1,000 events of up to 1 MiB each would otherwise be a gigabyte.
+ */
+export const HISTORY_PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
 /** How many anomalies a lease answer lists: the first, in cursor order. */
 export const LEASE_ANOMALIES_CAP = 100;
@@ -49,7 +55,16 @@ export interface LeaseFilter {
 /** The reads behind lease-history's HTTP API: plain SQL over the projection's tables. */
 @Injectable()
 export class LeaseQueryService {
+  /** A page of history stops once its events' data passes this many bytes (default 8 MiB). */
+  private pageMaxBytes = HISTORY_PAGE_MAX_BYTES;
+
   constructor(@Inject(STORE) private readonly store: Store<LeaseHistoryDb>) {}
+
+  /** For tests: a smaller byte bound of history pages. */
+  withPageMaxBytes(bytes: number): this {
+    this.pageMaxBytes = bytes;
+    return this;
+  }
 
   /** The current lease of an execution; `undefined` when no lease event was seen for it. */
   async lease(executionId: string): Promise<LeaseAnswer | undefined> {
@@ -63,24 +78,39 @@ export class LeaseQueryService {
     after: number,
     limit: number,
   ): Promise<HistoryPage | undefined> {
-    const rows = await this.store.db
-      .selectFrom('lease_history.events')
-      .select(['seq', 'kind', 'id', 'time', 'data'])
-      .where('execution_id', '=', executionId)
-      .where('stream', '=', LEASE_STREAM)
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(limit + 1)
-      .execute();
+    // limit + 1 rows by the index, cut by the database where their data passes the byte
+    // bound: the service holds at most `limit` events and about HISTORY_PAGE_MAX_BYTES.
+    const { rows } = await sql<{
+      seq: string | number;
+      kind: string;
+      id: string;
+      time: string;
+      data: unknown;
+      fetched: string | number;
+    }>`
+      with page as (
+        select seq, kind, id, time, data from lease_history.events
+        where execution_id = ${executionId} and stream = ${LEASE_STREAM} and seq > ${after}
+        order by seq
+        limit ${limit + 1}),
+      sized as (
+        select *, count(*) over () as fetched,
+          sum(octet_length(data::text)) over (order by seq rows unbounded preceding)
+            - octet_length(data::text) as before
+        from page)
+      select seq, kind, id, time, data, fetched from sized
+      where before < ${this.pageMaxBytes}
+      order by seq`.execute(this.store.db);
     if (rows.length === 0 && !(after > 0 && (await this.hasHistory(executionId)))) return undefined;
-    const page = rows.slice(0, limit).map((row): HistoryEvent => ({
+    const kept = rows.slice(0, limit);
+    const page = kept.map((row): HistoryEvent => ({
       cursor: String(Number(row.seq)),
       kind: row.kind,
       id: row.id,
       time: row.time,
       data: row.data,
     }));
-    const more = rows.length > limit;
+    const more = Number(rows[0]?.fetched ?? 0) > kept.length;
     return {
       execution_id: executionId,
       events: page,
@@ -104,7 +134,7 @@ export class LeaseQueryService {
   }
 
   /** Gaps the consumers saw, oldest first. */
-  gaps(): Promise<readonly StoredGap[]> {
+  gaps(): Promise<GapList> {
     return listGaps(this.store.db, SCHEMA);
   }
 

@@ -15,6 +15,10 @@ const usageTotals: SchemaObject = {
     calls: { type: 'integer' },
   },
 };
+const byModelOmitted: SchemaObject = {
+  type: 'integer',
+  description: 'Models past the first 1,000 by name: in the totals, not listed (absent when none)',
+};
 const byModel: SchemaObject = {
   type: 'array',
   items: { ...usageTotals, properties: { model: { type: 'string' }, ...usageTotals.properties } },
@@ -129,12 +133,17 @@ export const TREE_SCHEMA: SchemaObject = {
 
 export const USAGE_SCHEMA: SchemaObject = {
   type: 'object',
-  properties: { request_id: { type: 'string' }, total: usageTotals, by_model: byModel },
+  properties: {
+    request_id: { type: 'string' },
+    total: usageTotals,
+    by_model: byModel,
+    by_model_omitted: byModelOmitted,
+  },
 };
 
 export const USAGE_ACROSS_SCHEMA: SchemaObject = {
   type: 'object',
-  properties: { by_model: byModel },
+  properties: { by_model: byModel, by_model_omitted: byModelOmitted },
 };
 
 export const SEARCH_SCHEMA: SchemaObject = {

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ApiError,
+  GAPS_BODY_SCHEMA,
   IdParamPipe,
   parseCount,
   parseCursor,
@@ -11,7 +12,7 @@ import {
   type QueryValue,
   RequireScope,
 } from '@runlog/platform';
-import { type StoredGap } from '@runlog/store';
+import { type GapList } from '@runlog/store';
 import {
   decodeSearchCursor,
   TRACE_PAGE,
@@ -182,8 +183,9 @@ export class TracesController {
   @ApiOperation({
     summary: 'Gaps the projection saw: events removed by retention before it read them',
   })
+  @ApiResponse({ status: 200, schema: GAPS_BODY_SCHEMA })
   @RequireScope('read')
-  async gaps(): Promise<{ gaps: readonly StoredGap[] }> {
-    return { gaps: await this.query.gaps() };
+  gaps(): Promise<GapList> {
+    return this.query.gaps();
   }
 }

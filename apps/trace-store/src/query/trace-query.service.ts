@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type LimitBounds } from '@runlog/platform';
-import { listGaps, STORE, type Store, type StoredGap } from '@runlog/store';
+import { type GapList, listGaps, STORE, type Store } from '@runlog/store';
 import { sql } from 'kysely';
 import {
   type EventPosition,
@@ -24,6 +24,11 @@ import { TreeBuilder, type TreeLimits } from '../trace/tree-builder';
 
 /** Page sizes of `GET /v1/traces/{id}`: 500 events when `limit` is absent, 5,000 at most. */
 export const TRACE_PAGE: LimitBounds = { fallback: 500, max: 5_000 };
+/**
+ * Usage answers list at most this many models, by name; `by_model_omitted` counts the rest
+ * (which the totals include).
+ */
+export const USAGE_MODELS_CAP = 1_000;
 /** The first page lists at most this many warnings; `warnings_omitted` counts the rest. */
 export const TRACE_WARNINGS_CAP = 100;
 
@@ -211,31 +216,25 @@ export class TraceQueryService {
 
   /** Usage from the rows the projection keeps per model, summed here (no event is read). */
   async usage(requestId: string): Promise<TraceUsage | undefined> {
-    const stored = await readUsage(this.store.db, requestId);
+    const stored = await readUsage(this.store.db, requestId, USAGE_MODELS_CAP);
     if (stored === undefined) return undefined;
-    const by_model = [...stored.models].sort((a, b) => compareText(a.model, b.model));
-    const sum = (field: 'prompt_tokens' | 'completion_tokens' | 'total_tokens' | 'calls') =>
-      by_model.reduce((total, model) => total + model[field], 0);
     return {
       request_id: requestId,
-      total: {
-        prompt_tokens: sum('prompt_tokens'),
-        completion_tokens: sum('completion_tokens'),
-        total_tokens: sum('total_tokens'),
-        // The summary's cost: all costs summed exactly, then rounded, as traceUsage does.
-        cost_usd: stored.cost_usd,
-        calls: sum('calls'),
-      },
-      by_model,
+      total: stored.total,
+      by_model: [...stored.models].sort((a, b) => compareText(a.model, b.model)),
+      ...(stored.omitted > 0 ? { by_model_omitted: stored.omitted } : {}),
     };
   }
 
-  /** Usage by model over the traces that started in a time range. */
+  /**
+   * Usage by model over the traces that started in a time range: the first
+   * USAGE_MODELS_CAP models by name, and `by_model_omitted` counting the rest.
+   */
   async usageByModel(filter: {
     readonly model?: string;
     readonly since?: number;
     readonly until?: number;
-  }): Promise<{ by_model: Array<UsageTotals & { model: string }> }> {
+  }): Promise<{ by_model: Array<UsageTotals & { model: string }>; by_model_omitted?: number }> {
     let query = this.store.db
       .selectFrom('trace_store.usage')
       .select((eb) => [
@@ -245,11 +244,17 @@ export class TraceQueryService {
         eb.fn.sum<string>('total_tokens').as('total_tokens'),
         eb.fn.sum<number>('cost_usd').as('cost_usd'),
         eb.fn.sum<string>('calls').as('calls'),
+        sql<string>`count(*) over ()`.as('models'),
       ]);
     if (filter.model !== undefined) query = query.where('model', '=', filter.model);
     if (filter.since !== undefined) query = query.where('started_ms', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('started_ms', '<', filter.until);
-    const rows = await query.groupBy('model').orderBy('model').execute();
+    const rows = await query
+      .groupBy('model')
+      .orderBy(sql`model collate "C"`)
+      .limit(USAGE_MODELS_CAP)
+      .execute();
+    const omitted = rows.length === 0 ? 0 : Number(rows[0]!.models) - rows.length;
     return {
       by_model: rows.map((row) => ({
         model: row.model,
@@ -259,6 +264,7 @@ export class TraceQueryService {
         cost_usd: Math.round(Number(row.cost_usd) * 1e9) / 1e9,
         calls: Number(row.calls),
       })),
+      ...(omitted > 0 ? { by_model_omitted: omitted } : {}),
     };
   }
 
@@ -322,7 +328,7 @@ export class TraceQueryService {
     };
   }
 
-  gaps(): Promise<readonly StoredGap[]> {
+  gaps(): Promise<GapList> {
     return listGaps(this.store.db, SCHEMA);
   }
 }

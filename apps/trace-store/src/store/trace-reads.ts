@@ -275,25 +275,51 @@ export async function readHeader(db: Db, requestId: string): Promise<TraceHeader
   );
 }
 
-/** A trace's usage rows (one per model) and its summary's total cost, in one statement. */
+/** What readUsage answers: the trace's totals over every model, and its first models. */
+export interface StoredUsage {
+  readonly total: UsageTotals;
+  /** The first `maxModels` models by name. */
+  readonly models: readonly ModelUsageRow[];
+  /** Models past `maxModels`, in the total but not listed. */
+  readonly omitted: number;
+}
+
+/**
+ * A trace's usage in one statement: the totals over all its usage rows (window sums, taken
+ * before the limit) and the first `maxModels` rows by model name, so a trace that named a
+ * million models answers in bounded memory. Undefined when the trace is not stored.
+ */
 export async function readUsage(
   db: Db,
   requestId: string,
-): Promise<{ readonly cost_usd: number; readonly models: readonly ModelUsageRow[] } | undefined> {
-  const rows = await db
-    .selectFrom('trace_store.traces as t')
-    .leftJoin('trace_store.usage as u', 'u.request_id', 't.request_id')
-    .select([
-      't.cost_usd as total_cost',
-      'u.model',
-      'u.input_tokens',
-      'u.output_tokens',
-      'u.total_tokens',
-      'u.cost_usd',
-      'u.calls',
-    ])
-    .where('t.request_id', '=', requestId)
-    .execute();
+  maxModels: number,
+): Promise<StoredUsage | undefined> {
+  const { rows } = await sql<{
+    total_cost: number;
+    model: string | null;
+    input_tokens: string | number | null;
+    output_tokens: string | number | null;
+    total_tokens: string | number | null;
+    cost_usd: number | null;
+    calls: number | null;
+    models: string | number;
+    all_input: string | number | null;
+    all_output: string | number | null;
+    all_total: string | number | null;
+    all_calls: string | number | null;
+  }>`
+    select t.cost_usd as total_cost, u.model, u.input_tokens, u.output_tokens,
+           u.total_tokens, u.cost_usd, u.calls,
+           count(u.model) over () as models,
+           sum(u.input_tokens) over () as all_input,
+           sum(u.output_tokens) over () as all_output,
+           sum(u.total_tokens) over () as all_total,
+           sum(u.calls) over () as all_calls
+    from trace_store.traces t
+    left join trace_store.usage u on u.request_id = t.request_id
+    where t.request_id = ${requestId}
+    order by u.model collate "C"
+    limit ${maxModels}`.execute(db);
   const first = rows[0];
   if (first === undefined) return undefined;
   const models = rows.flatMap((row): ModelUsageRow[] =>
@@ -310,7 +336,18 @@ export async function readUsage(
           },
         ],
   );
-  return { cost_usd: first.total_cost, models };
+  return {
+    total: {
+      prompt_tokens: Number(first.all_input ?? 0),
+      completion_tokens: Number(first.all_output ?? 0),
+      total_tokens: Number(first.all_total ?? 0),
+      // The summary's cost: all costs summed exactly, then rounded, as traceUsage does.
+      cost_usd: first.total_cost,
+      calls: Number(first.all_calls ?? 0),
+    },
+    models,
+    omitted: Number(first.models) - models.length,
+  };
 }
 
 /** One model's usage in a trace, named as the API answers it. */

@@ -46,8 +46,10 @@ export interface UsageTotals {
 export interface TraceUsage {
   readonly request_id: string;
   readonly total: UsageTotals;
-  /** Sorted by model name (code unit order). */
+  /** Sorted by model name (code unit order); the first USAGE_MODELS_CAP models only. */
   readonly by_model: readonly (UsageTotals & { readonly model: string })[];
+  /** Models in the total but not in by_model (absent when none). */
+  readonly by_model_omitted?: number;
 }
 
 /** The status of a whole trace (see traceStatus for the rule). */

@@ -54,3 +54,26 @@ export const ERROR_BODY_SCHEMA = {
     },
   },
 } as const;
+
+/** The JSON Schema of the gaps routes of the projecting services (libs/store `GapList`). */
+export const GAPS_BODY_SCHEMA = {
+  type: 'object',
+  properties: {
+    gaps: {
+      type: 'array',
+      description: 'The newest 1,000 gaps, oldest first',
+      items: {
+        type: 'object',
+        properties: {
+          consumer: { type: 'string' },
+          family: { type: 'string' },
+          from_cursor: { type: 'string', pattern: '^[0-9]+$', description: 'A stream sequence' },
+          to_cursor: { type: 'string', pattern: '^[0-9]+$', description: 'A stream sequence' },
+          missing: { type: 'integer' },
+          recorded_at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    gaps_omitted: { type: 'integer', description: 'Older gaps not listed (absent when none)' },
+  },
+} as const;
