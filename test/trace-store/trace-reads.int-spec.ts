@@ -17,6 +17,7 @@ import {
   TraceQueryService,
   type TraceReadLimits,
   traceReadLimits,
+  USAGE_MODELS_CAP,
 } from '../../apps/trace-store/src/query/trace-query.service';
 import {
   MIGRATIONS,
@@ -161,6 +162,62 @@ describe.each(testStoreKinds())('trace-store bounded reads on %s', (kind) => {
     });
     expect(await query.tree(uniqueName('none'))).toBeUndefined();
     expect(await query.usage(uniqueName('none'))).toBeUndefined();
+  });
+
+  it('lists the first 1,000 models of a usage answer by name, counts the rest, and totals them all', async () => {
+    const id = uniqueName('models');
+    // A start far from the other tests' traces, for the range of GET /v1/usage.
+    const startMs = Date.UTC(2031, 0, 1) + Math.floor(Math.random() * 1e9);
+    const models = USAGE_MODELS_CAP + 3;
+    const usage = (i: number): DeliveredEvent<'trace'> => ({
+      ...typedEvent('trace', 'llm_usage', uniqueName('ce'), {
+        event_id: `${id}-u${i}`,
+        request_id: id,
+        op_name: 'op',
+        ctx: ['main'],
+        timestamp: new Date(startMs + i).toISOString(),
+        seq: i,
+        // Named so that code-unit order and numeric order differ (m-1000 < m-101).
+        payload: {
+          model: `m-${i}`,
+          prompt_tokens: 2,
+          completion_tokens: 1,
+          total_tokens: 3,
+          cost_usd: 0.5,
+        },
+      }),
+      cursor: String(++cursor),
+    });
+    const events = Array.from({ length: models }, (_, i) => usage(i));
+    await new TraceProjection(store.db).apply(events);
+    const query = service();
+    const answer = await query.usage(id);
+    const names = events.map((e) => (e.data.payload as { model: string }).model).sort();
+    expect(answer?.by_model.map((m) => m.model)).toEqual(names.slice(0, USAGE_MODELS_CAP));
+    expect(answer?.by_model_omitted).toBe(3);
+    expect(answer?.total).toEqual({
+      prompt_tokens: 2 * models,
+      completion_tokens: models,
+      total_tokens: 3 * models,
+      cost_usd: 0.5 * models,
+      calls: models,
+    });
+    const across = await query.usageByModel({ since: startMs, until: startMs + 1 });
+    expect(across.by_model.map((m) => m.model)).toEqual(names.slice(0, USAGE_MODELS_CAP));
+    expect(across.by_model_omitted).toBe(3);
+    const one = await query.usageByModel({ model: 'm-7', since: startMs, until: startMs + 1 });
+    expect(one).toEqual({
+      by_model: [
+        {
+          model: 'm-7',
+          prompt_tokens: 2,
+          completion_tokens: 1,
+          total_tokens: 3,
+          cost_usd: 0.5,
+          calls: 1,
+        },
+      ],
+    });
   });
 });
 
