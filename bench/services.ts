@@ -2,7 +2,7 @@
 // tsconfig.bench.json into dist-bench), so the load generator and the service never share
 // an event loop, and the service's RSS is its own.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../libs/testing/src/free-port';
@@ -26,21 +26,25 @@ export interface ServiceProcess {
   readonly urls: Readonly<Record<string, string>>;
   /** Resident set size of the service process, from /proc (Linux), in bytes. */
   rssBytes(): number | undefined;
+  /** The highest resident set size since the start or the last resetPeak() (VmHWM), in bytes. */
+  peakRssBytes(): number | undefined;
+  /** Starts a new peak (writes 5 to /proc/<pid>/clear_refs); false where Linux refuses it. */
+  resetPeak(): boolean;
   /** SIGTERM, then waits for the exit (SIGKILL after 15 s); removes its data directory. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts `entry` against `natsUrl`, with `databaseUrl` (PostgreSQL) or an embedded PGlite
- * in a temporary data directory, and resolves once every HTTP server answers
- * `/health/ready` with 200.
+ * in `dataDir` (a temporary directory when absent), and resolves once every HTTP server
+ * answers `/health/ready` with 200. The data directory is removed at stop().
  */
 export async function startService(
   entry: keyof typeof ENTRIES,
   natsUrl: string,
   databaseUrl?: string,
+  dataDir = mkdtempSync(join(tmpdir(), `runlog-bench-${entry}-`)),
 ): Promise<ServiceProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), `runlog-bench-${entry}-`));
   const urls: Record<string, string> = {};
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -88,7 +92,14 @@ export async function startService(
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${entry} has no pid`);
-  return { pid, urls, rssBytes: () => rssBytes(pid), stop };
+  return {
+    pid,
+    urls,
+    rssBytes: () => statusBytes(pid, 'VmRSS'),
+    peakRssBytes: () => statusBytes(pid, 'VmHWM'),
+    resetPeak: () => resetPeak(pid),
+    stop,
+  };
 }
 
 async function allReady(entry: string, urls: readonly string[]): Promise<void> {
@@ -111,12 +122,22 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
   clearTimeout(timer);
 }
 
-function rssBytes(pid: number): number | undefined {
+/** A size line of /proc/<pid>/status (`VmRSS`, `VmHWM`) in bytes. */
+function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    const kib = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
     return kib === undefined ? undefined : Number(kib) * 1024;
   } catch {
     return undefined;
+  }
+}
+
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }
