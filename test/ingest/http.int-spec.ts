@@ -197,6 +197,33 @@ describe('POST /v1/events', () => {
     expect(await fx.counts()).toEqual(before);
   });
 
+  it.each([
+    ['__proto__ in data', '"data":{', '"__proto__":{"polluted":true},', 'data.__proto__'],
+    ['__proto__ as an attribute', '', '"__proto__":{"polluted":true},', '__proto__'],
+    [
+      'constructor.prototype in a payload',
+      '"payload":{',
+      '"constructor":{"prototype":{"polluted":true}},',
+      'data.payload.constructor',
+    ],
+  ])(
+    'refuses %s by its path, as async ingress does (not as a body that is "not JSON")',
+    async (_, after, key, path) => {
+      const before = await fx.counts();
+      const valid = JSON.stringify(event('trace', 'op_start'));
+      const at = after === '' ? 1 : valid.indexOf(after) + after.length;
+      const answer = await fx.post(undefined, {
+        raw: `${valid.slice(0, at)}${key}${valid.slice(at)}`,
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body['rejected']).toEqual([
+        expect.objectContaining({ errors: [expect.objectContaining({ path })] }),
+      ]);
+      expect(Object.prototype).not.toHaveProperty('polluted');
+      expect(await fx.counts()).toEqual(before);
+    },
+  );
+
   it('names unknown families and kinds by path', async () => {
     const answer = await fx.post([
       { ...event('trace', 'op_start'), type: 'runlog.nope.op_start' },

@@ -123,6 +123,23 @@ describe.each(testStoreKinds())(
       expect(await storedCursors(await fx.store(), trace.requestId)).toEqual(trace.good);
     });
 
+    it('an event that breaks the schema (annotation key a number, a __proto__ key), published straight to events.trace.*, is parked as decode_failed; its neighbours are projected', async () => {
+      await fx.projector({ batchSize: 100, ...fast });
+      const trace = await traceWithPoison(fx, 12, 5, '{"key":5,"value":"v","__proto__":{"x":1}}');
+      await waitFor(
+        'one dead letter',
+        async () => ((await letters(fx.bus)).length > 0 ? true : undefined),
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
+      await drained(fx.bus);
+      const parked = await letters(fx.bus);
+      expect(parked.map((l) => [l.cause, l.originalSeq])).toEqual([
+        ['decode_failed', trace.poison],
+      ]);
+      expect(parked[0]!.reason).toContain('"path":"data.payload.__proto__"');
+      expect(await storedCursors(await fx.store(), trace.requestId)).toEqual(trace.good);
+    });
+
     it('a store that is down during a batch parks nothing, however many deliveries it takes; all is projected once it is back', async () => {
       const proxyPort = await freePort();
       let proxy: Server | undefined;

@@ -6,6 +6,9 @@ export const ingestService: ServiceDefinition = {
   module: (config) => IngestModule.forRoot(config),
   port: (config) => config.ports.ingest,
   bodyLimit: (config) => config.ingest.maxBodyBytes,
+  // A `__proto__` or `constructor` key is refused by decode with its path (400
+  // validation_failed), as async ingress refuses it, not as a body that is "not JSON".
+  keepPrototypeKeys: true,
   openapi: {
     description:
       'Validates CloudEvents from producers and publishes them to the family streams (DESIGN.md §4).',
@@ -16,7 +19,7 @@ export const ingestService: ServiceDefinition = {
     fastify.addContentTypeParser(
       ['application/cloudevents+json', 'application/cloudevents-batch+json'],
       { parseAs: 'string' },
-      fastify.getDefaultJsonParser('error', 'error'),
+      fastify.getDefaultJsonParser('ignore', 'ignore'),
     );
   },
 };

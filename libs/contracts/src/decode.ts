@@ -8,7 +8,7 @@ import { COMPLETION_OUTCOMES, SIGNAL_EFFECTS } from './families/execution';
 import { type OpenEnum } from './families/schema';
 import { dataKey, keyOfSubjectAttribute, storedSubject, subjectAttribute } from './keys';
 import { err, ok, type Result } from './result';
-import { unstorableErrors } from './storable';
+import { MAX_AGENT_DATA_DEPTH, MAX_DATA_DEPTH, unstorableErrors } from './storable';
 import { type ValidationError } from './validation-error';
 import { isRfc3339 } from './validation/decorators';
 import { isPlainObject, validateShape } from './validation/validate-shape';
@@ -39,11 +39,14 @@ export function decode(
   }
   // First, and alone: what no store can hold, found without recursion (the schema's
   // validators recurse, and a value 100,000 levels deep would overflow their stack).
-  const unstorable = unstorableErrors(input);
-  if (unstorable.length > 0) return err(unstorable);
-  const errors: ValidationError[] = [];
   const type = parseEventType(typeof input['type'] === 'string' ? input['type'] : '');
   const family = type.ok ? type.family : undefined;
+  const unstorable = unstorableErrors(
+    input,
+    family === 'agent' ? MAX_AGENT_DATA_DEPTH : MAX_DATA_DEPTH,
+  );
+  if (unstorable.length > 0) return err(unstorable);
+  const errors: ValidationError[] = [];
 
   for (const name of Object.keys(input)) {
     if (KNOWN_ATTRIBUTES.has(name)) continue;

@@ -9,7 +9,12 @@ export * from './streams';
 export * from './subjects';
 export * from './keys';
 export * from './decode';
-export { MAX_DATA_DEPTH, hasUnstorableChar, unstorableErrors } from './storable';
+export {
+  MAX_AGENT_DATA_DEPTH,
+  MAX_DATA_DEPTH,
+  hasUnstorableChar,
+  unstorableErrors,
+} from './storable';
 export {
   checkEngineConfidentiality,
   engineValueErrors,

@@ -2,7 +2,7 @@ import { seeded } from '../../testing/src/seeded';
 import { decode, decodeStored } from './decode';
 import { decodeBatch } from './decode-batch';
 import { ALL_KINDS, exampleEvent } from './examples';
-import { MAX_DATA_DEPTH } from './storable';
+import { MAX_AGENT_DATA_DEPTH, MAX_DATA_DEPTH } from './storable';
 
 type Envelope = Record<string, unknown> & { data: Record<string, unknown> };
 const trace = (): Envelope => exampleEvent('trace', 'op_start') as unknown as Envelope;
@@ -61,6 +61,24 @@ describe('what the stores cannot hold is refused at the door', () => {
     const found = codes(deep);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^data\.payload\.inputs(\.x)+ too_deep$/);
+  });
+
+  it(`refuses agent data nested deeper than ${MAX_AGENT_DATA_DEPTH}: its canonical events copy it one level down`, () => {
+    // data (1) > deep (2) > ...: MAX_AGENT_DATA_DEPTH in all is the most an agent event takes
+    const agent = (levels: number): Envelope => {
+      const event = exampleEvent('agent', 'activity_delta') as unknown as Envelope;
+      event.data['deep'] = nested(levels);
+      return event;
+    };
+    const deepest = agent(MAX_AGENT_DATA_DEPTH - 1);
+    expect(codes(deepest)).toEqual([]);
+    expect(codes(agent(MAX_AGENT_DATA_DEPTH))).toEqual([
+      expect.stringMatching(/^data\.deep(\.x)+ too_deep$/),
+    ]);
+    // the normalizer writes it as data.payload of a canonical fact, which must still decode
+    const canonical = exampleEvent('canonical', 'ActivityDeltaObserved') as unknown as Envelope;
+    canonical.data['payload'] = deepest.data;
+    expect(codes(canonical)).toEqual([]);
   });
 
   it.each([3_000, 100_000])('answers (never throws) for data %i levels deep', (levels) => {

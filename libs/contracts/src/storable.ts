@@ -2,6 +2,11 @@ import { type ValidationError } from './validation-error';
 
 /** How deep `data` may nest (objects and arrays), DESIGN.md §2: deeper is refused at the door. */
 export const MAX_DATA_DEPTH = 64;
+/**
+ * How deep an agent event's `data` may nest: one level less, because the normalizer copies
+ * it into `data.payload` of each canonical event, which must keep {@link MAX_DATA_DEPTH}.
+ */
+export const MAX_AGENT_DATA_DEPTH = MAX_DATA_DEPTH - 1;
 /** A refused value stops the walk after this many errors: an answer stays small. */
 const MAX_ERRORS = 20;
 
@@ -26,11 +31,14 @@ interface Frame {
 /**
  * Finds what the stores cannot hold anywhere in an event (DESIGN.md §2): NUL or a lone
  * surrogate in any string or property name, a number that is not finite, and `data`
- * nested deeper than {@link MAX_DATA_DEPTH}. Iterative, so input of any depth is walked
+ * nested deeper than `maxDepth` ({@link MAX_DATA_DEPTH}). Iterative, so input of any depth is walked
  * without recursion (a 100,000-deep value must not overflow the stack), and it never
  * throws. Runs before the schema, whose validators recurse.
  */
-export function unstorableErrors(input: Readonly<Record<string, unknown>>): ValidationError[] {
+export function unstorableErrors(
+  input: Readonly<Record<string, unknown>>,
+  maxDepth = MAX_DATA_DEPTH,
+): ValidationError[] {
   const errors: ValidationError[] = [];
   const stack: Frame[] = [];
   for (const name of Object.keys(input)) {
@@ -52,11 +60,11 @@ export function unstorableErrors(input: Readonly<Record<string, unknown>>): Vali
         errors.push({ path, code: 'out_of_range', message: `${path} must be a finite number` });
       }
     } else if (typeof value === 'object' && value !== null) {
-      if (depth + 1 > MAX_DATA_DEPTH) {
+      if (depth + 1 > maxDepth) {
         errors.push({
           path,
           code: 'too_deep',
-          message: `${path} nests deeper than ${MAX_DATA_DEPTH} levels`,
+          message: `${path} nests deeper than ${maxDepth} levels`,
         });
         continue;
       }

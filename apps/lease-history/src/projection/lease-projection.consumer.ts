@@ -60,6 +60,9 @@ export class LeaseProjectionConsumer implements OnApplicationBootstrap, OnModule
       ...tuning,
       durable: DURABLES.leaseHistory,
       family,
+      // Anyone who may publish to events.<family>.* bypasses ingest: the whole contract is
+      // checked on every delivery, and what breaks it is parked (docs/decisions.md D10).
+      validate: 'full',
       onGap: (gap) => this.projection.recordGap(gap),
       // A store that is down is retried without parking; an event it refuses is parked alone.
       classifyError: classifyStoreError,

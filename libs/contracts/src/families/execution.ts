@@ -1,4 +1,4 @@
-import { At, OptStr, Str } from '../validation/fields';
+import { At, OptId, OptStr, Str } from '../validation/fields';
 import { type Instant, type KindSchema, type OpenEnum } from './schema';
 
 // The families keyed by `execution_id`: lease_history, completion, signal_delivery,
@@ -82,7 +82,7 @@ class ExecutionEvent {
 }
 export class LeaseAcquiredData extends ExecutionEvent {
   @OptStr() lease_id?: string;
-  @OptStr() worker_instance_id?: string;
+  @OptId() worker_instance_id?: string;
 }
 export class LeaseExpiredData extends ExecutionEvent {
   @OptStr() lease_id?: string;
@@ -90,7 +90,7 @@ export class LeaseExpiredData extends ExecutionEvent {
 }
 export class LeaseReclaimedData extends ExecutionEvent {
   @OptStr() new_lease_id?: string;
-  @OptStr() new_owner?: string;
+  @OptId() new_owner?: string;
 }
 export class LeaseRevokedData extends ExecutionEvent {
   @OptStr() lease_id?: string;

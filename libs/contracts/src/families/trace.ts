@@ -1,6 +1,4 @@
-import { IsOptional, IsString } from 'class-validator';
-import { IsNotBlank } from '../validation/decorators';
-import { Any, At, Int, Num, Obj, OneOf, Str, Strings } from '../validation/fields';
+import { Any, At, Id, Int, Num, Obj, OneOf, OptId, Str, Strings } from '../validation/fields';
 import { type Instant, type KindSchema } from './schema';
 
 export const OP_END_STATUSES = ['ok', 'error', 'cancelled'] as const;
@@ -71,7 +69,7 @@ export interface TraceData {
 }
 
 class TraceBase {
-  @Str() event_id!: string;
+  @Id() event_id!: string;
   @Str() request_id!: string;
   @Strings() ctx!: string[];
   @At() timestamp!: Instant;
@@ -79,10 +77,10 @@ class TraceBase {
   @Obj() payload!: object;
 }
 export class OpEventData extends TraceBase {
-  @Str() op_name!: string;
+  @Id() op_name!: string;
 }
 export class GroupEventData extends TraceBase {
-  @IsOptional() @IsString() @IsNotBlank() op_name?: string;
+  @OptId() op_name?: string;
 }
 
 export class OpStartPayloadData {
@@ -110,7 +108,7 @@ export class GroupEndPayloadData {
   @OneOf(GROUP_END_STATUSES) status!: string;
 }
 export class LlmUsagePayloadData {
-  @Str() model!: string;
+  @Id() model!: string;
   @Int(0) prompt_tokens!: number;
   @Int(0) completion_tokens!: number;
   @Int(0) total_tokens!: number;

@@ -91,9 +91,12 @@ function propertySchema(
     return { type: 'string', pattern: rule.pattern, maxLength: rule.maxLength };
   }
   if (names.has('isString')) {
-    return names.has(CONSTRAINTS.notBlank)
-      ? { type: 'string', pattern: '\\S' }
-      : { type: 'string' };
+    const maxLength = constraint('maxLength');
+    return {
+      type: 'string',
+      ...(names.has(CONSTRAINTS.notBlank) ? { pattern: '\\S' } : {}),
+      ...(typeof maxLength === 'number' ? { maxLength } : {}),
+    };
   }
   throw new Error(`no JSON Schema for the constraints ${[...names].join(', ')} of ${property}`);
 }

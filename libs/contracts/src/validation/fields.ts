@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   Max,
+  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -38,6 +39,25 @@ export const Str = (): PropertyDecorator => all(Required(), IsString(), IsNotBla
 
 /** An optional string; when present it must not be blank. */
 export const OptStr = (): PropertyDecorator => all(IsOptional(), IsString(), IsNotBlank());
+
+/**
+ * The most characters (code points) of an identifier a store indexes beside the event's key:
+ * `event_id` and `op_name` of a trace event, an LLM `model`, a lease owner. The key itself
+ * fits a NATS subject (at most 1,011 bytes), so with 4 bytes a character an index entry
+ * stays under PostgreSQL's btree limit (2,704 bytes): 1,011 + 4 × 400 = 2,611.
+ */
+export const MAX_INDEXED_LENGTH = 400;
+
+const Short = (): PropertyDecorator =>
+  MaxLength(MAX_INDEXED_LENGTH, {
+    message: `$property must be at most ${MAX_INDEXED_LENGTH} characters (it is indexed)`,
+  });
+
+/** A required, non-blank identifier a store indexes: at most {@link MAX_INDEXED_LENGTH} characters. */
+export const Id = (): PropertyDecorator => all(Str(), Short());
+
+/** An optional identifier a store indexes; when present, non-blank and short. */
+export const OptId = (): PropertyDecorator => all(OptStr(), Short());
 
 /** A required string of an engine event that satisfies `rule` (no free text). */
 export const EngineStr = (rule: EngineValueRule): PropertyDecorator =>

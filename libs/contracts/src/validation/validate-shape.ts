@@ -20,6 +20,7 @@ const CODE_OF_CONSTRAINT: Readonly<Record<string, ValidationCode>> = {
   isIn: 'invalid_value',
   [CONSTRAINTS.timestampFormat]: 'invalid_format',
   [CONSTRAINTS.decimalCursor]: 'invalid_format',
+  maxLength: 'invalid_format',
   [CONSTRAINTS.engineValue]: 'confidentiality_violation',
   min: 'out_of_range',
   max: 'out_of_range',

@@ -16,6 +16,12 @@ export interface ServiceAppOptions {
   readonly shutdownHooks?: boolean;
   /** Serve OpenAPI at `GET /docs` (Swagger UI) and `GET /docs-json` (DESIGN.md §4). */
   readonly openapi?: OpenApiOptions;
+  /**
+   * JSON bodies keep `__proto__` and `constructor` keys as own properties (what
+   * `JSON.parse` does) instead of Fastify refusing the whole body as "not valid JSON":
+   * for a service that validates every body and refuses those names with their path.
+   */
+  readonly keepPrototypeKeys?: boolean;
   /** The keys every route is checked against, and the request timeouts (DESIGN.md §4). */
   readonly config: Pick<RunlogConfig, 'apiKeys' | 'http'>;
 }
@@ -52,6 +58,9 @@ export async function createServiceApp(
       // One request id for Fastify, the request log and the caller: theirs when given.
       genReqId: requestId,
       routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      ...(options.keepPrototypeKeys
+        ? { onProtoPoisoning: 'ignore', onConstructorPoisoning: 'ignore' }
+        : {}),
       // A slow upload cannot hold a connection: the whole request must arrive in time.
       requestTimeout: options.config.http.requestTimeoutMs,
       http: {

@@ -30,6 +30,7 @@ export async function startServices(
     for (const definition of definitions) {
       const app = await createServiceApp(definition.module(config), {
         bodyLimit: definition.bodyLimit?.(config),
+        keepPrototypeKeys: definition.keepPrototypeKeys,
         config,
         openapi: {
           ...definition.openapi,

@@ -9,6 +9,8 @@ export interface ServiceDefinition {
   module(config: RunlogConfig): DynamicModule;
   port(config: RunlogConfig): number;
   bodyLimit?(config: RunlogConfig): number;
+  /** JSON bodies keep `__proto__`/`constructor` keys for its validator to refuse by path. */
+  readonly keepPrototypeKeys?: boolean;
   /**
    * Its OpenAPI document at `GET /docs-json` (Swagger UI at `GET /docs`); the title
    * defaults to `runlog <name>`.
