@@ -9,6 +9,17 @@ export * from './streams';
 export * from './subjects';
 export * from './keys';
 export * from './decode';
+export {
+  checkExtension,
+  isExtensionName,
+  MAX_EXTENSION_NAME,
+  RESERVED_EXTENSION_NAMES,
+  type ExtensionValue,
+  type Extensions,
+  type ExtensionVerdict,
+} from './extensions';
+export { isAbsoluteUri, isUriReference } from './uri';
+export { parseMediaType, type MediaType } from './media-type';
 export { MAX_DATA_DEPTH, hasUnstorableChar, unstorableErrors } from './storable';
 export {
   checkEngineConfidentiality,
