@@ -167,3 +167,24 @@ function tracestateProblem(value: string, engine: boolean): string | undefined {
 function refused(error: ValidationError): ExtensionVerdict {
   return { ok: false, errors: [error] };
 }
+
+/** The Distributed Tracing extension's attributes, which also travel as NATS headers (DESIGN.md §2). */
+export const TRACE_CONTEXT_ATTRIBUTES = ['traceparent', 'tracestate'] as const;
+
+/**
+ * The NATS headers of an event's Distributed Tracing extension: `traceparent` and
+ * `tracestate` as they are, each only when it is in its W3C form (a typed event built in
+ * code skipped decode), so a header never holds a line break.
+ */
+export function traceContextHeaders(
+  extensions: Extensions | undefined,
+): Array<readonly [string, string]> {
+  if (extensions === undefined) return [];
+  const headers: Array<readonly [string, string]> = [];
+  for (const name of TRACE_CONTEXT_ATTRIBUTES) {
+    const value = extensions[name];
+    if (typeof value === 'string' && checkExtension(name, value, false).ok)
+      headers.push([name, value]);
+  }
+  return headers;
+}

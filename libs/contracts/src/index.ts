@@ -14,6 +14,8 @@ export {
   isExtensionName,
   MAX_EXTENSION_NAME,
   RESERVED_EXTENSION_NAMES,
+  TRACE_CONTEXT_ATTRIBUTES,
+  traceContextHeaders,
   type ExtensionValue,
   type Extensions,
   type ExtensionVerdict,
