@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { streamName } from '@runlog/contracts';
+import { type Extensions, streamName } from '@runlog/contracts';
 import { listGaps, STORE, type Store, type StoredGap } from '@runlog/store';
 import { type Selectable, sql } from 'kysely';
 import { type Anomaly, type LeaseStateName, type LeaseView } from '../projection/lease-state';
@@ -13,7 +13,17 @@ export interface HistoryEvent {
   readonly kind: string;
   readonly id: string;
   readonly time: string;
+  /** The event's CloudEvents extension attributes; absent when it had none. */
+  readonly extensions?: Extensions;
   readonly data: unknown;
+}
+
+/** A history event as answered: `extensions` only when the event had some. */
+export function historyEvent(
+  event: Omit<HistoryEvent, 'extensions'>,
+  extensions: Extensions | null | undefined,
+): HistoryEvent {
+  return extensions === null || extensions === undefined ? event : { ...event, extensions };
 }
 
 export interface HistoryPage {
@@ -65,7 +75,7 @@ export class LeaseQueryService {
   ): Promise<HistoryPage | undefined> {
     const rows = await this.store.db
       .selectFrom('lease_history.events')
-      .select(['seq', 'kind', 'id', 'time', 'data'])
+      .select(['seq', 'kind', 'id', 'time', 'data', 'extensions'])
       .where('execution_id', '=', executionId)
       .where('stream', '=', LEASE_STREAM)
       .where('seq', '>', after)
@@ -73,13 +83,18 @@ export class LeaseQueryService {
       .limit(limit + 1)
       .execute();
     if (rows.length === 0 && !(after > 0 && (await this.hasHistory(executionId)))) return undefined;
-    const page = rows.slice(0, limit).map((row): HistoryEvent => ({
-      cursor: String(Number(row.seq)),
-      kind: row.kind,
-      id: row.id,
-      time: row.time,
-      data: row.data,
-    }));
+    const page = rows.slice(0, limit).map((row): HistoryEvent =>
+      historyEvent(
+        {
+          cursor: String(Number(row.seq)),
+          kind: row.kind,
+          id: row.id,
+          time: row.time,
+          data: row.data,
+        },
+        row.extensions,
+      ),
+    );
     const more = rows.length > limit;
     return {
       execution_id: executionId,
