@@ -242,6 +242,24 @@ describe('CloudEvents 1.0.2 at POST /v1/events', () => {
     }
   });
 
+  it('sends a live engine event with its extensions, and traceparent as a header', async () => {
+    const model = uniqueName('model');
+    const live = fx.nc.subscribe(`live.engine.${model}`, { max: 1 });
+    const sent = {
+      ...event('engine', 'engine_started', { model }),
+      traceparent: TRACEPARENT,
+      gpu: 1,
+    };
+    expect((await fx.post(sent)).status).toBe(202);
+    for await (const message of live) {
+      expect(message.json<Record<string, unknown>>()).toMatchObject({
+        traceparent: TRACEPARENT,
+        gpu: 1,
+      });
+      expect(message.headers?.get('traceparent')).toBe(TRACEPARENT);
+    }
+  });
+
   it('takes extensions as ce-<name> headers on a NATS binary-mode message (async ingress)', async () => {
     const sent = event('lease_history', 'acquired', { execution_id: uniqueName('ce-nats') });
     const h = natsHeaders();

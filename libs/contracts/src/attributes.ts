@@ -13,7 +13,7 @@ import { isAbsoluteUri, isUriReference } from './uri';
 import { type ValidationError } from './validation-error';
 
 const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set(ENVELOPE_ATTRIBUTES);
-/** The optional attributes runlog knows: `null` on one means absent (CloudEvents JSON format §3). */
+/** The optional attributes runlog knows: `null` on one means absent (CloudEvents JSON format §2, its type system mapping). */
 const OPTIONAL_ATTRIBUTES = ['time', 'subject', 'datacontenttype', 'dataschema', 'sourceseq'];
 
 /**
