@@ -1,4 +1,4 @@
-// CloudEvents 1.0.2 extension attributes (docs/decisions.md D30, D31):
+// CloudEvents 1.0.2 extension attributes (docs/decisions.md D34, D35):
 // names of lowercase a-z and 0-9, values of the type system as JSON carries them.
 import { CONTENT_WORDS, engineValueErrors, suggestsContent } from './confidentiality';
 import { ENGINE_IDENTIFIER, satisfiesEngineRule } from './engine-values';

@@ -88,7 +88,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await createGapsTable(db, SCHEMA);
     },
   },
-  // CloudEvents extension attributes, shown with each history event (docs/decisions.md D30).
+  // CloudEvents extension attributes, shown with each history event (docs/decisions.md D34).
   '0002_extensions': {
     up: async (db: Kysely<unknown>) => {
       await db.schema

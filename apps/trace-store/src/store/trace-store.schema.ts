@@ -176,7 +176,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         create index events_by_cursor on trace_store.events (request_id, cursor)`.execute(db);
     },
   },
-  // CloudEvents extension attributes, shown with each event of a page (docs/decisions.md D30).
+  // CloudEvents extension attributes, shown with each event of a page (docs/decisions.md D34).
   '0004_extensions': {
     up: async (db: Kysely<unknown>) => {
       await db.schema
