@@ -169,6 +169,39 @@ describe.each(testStoreKinds())('lease-history on NATS and %s', (kind) => {
     );
   });
 
+  it("keeps each event's CloudEvents extensions and shows them in its history and SSE frames", async () => {
+    const id = uniqueName('ext');
+    const extensions = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tenant: 'acme',
+      attempt: 2,
+      replay: false,
+    };
+    const acquired = leaseEvent('acquired', id, t(0), { worker_instance_id: 'w1' });
+    const published = await fx.publish([
+      { ...acquired, extensions },
+      leaseEvent('renewed', id, t(1), { worker_instance_id: 'w1' }),
+    ]);
+    await fx.settled();
+    expect(published[0]!.extensions).toEqual(extensions);
+    const history = await getJson<HistoryBody>(path(id, 'lease-history'));
+    expect(history.body.events.map((e) => (e as Record<string, unknown>)['extensions'])).toEqual([
+      extensions,
+      undefined,
+    ]);
+    expect(Object.keys(history.body.events[1]!)).not.toContain('extensions');
+    const stream = await SseClient.open(
+      `${url}/v1/lease-history/stream?execution_id=${encodeURIComponent(id)}`,
+    );
+    try {
+      const [frame, plain] = await stream.frames(2);
+      expect(JSON.parse(frame!.data)).toEqual({ ...history.body.events[0], extensions });
+      expect(Object.keys(JSON.parse(plain!.data) as object)).not.toContain('extensions');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('streams lease events over SSE: replay from a cursor, caught_up, live, and resume with Last-Event-ID', async () => {
     const id = uniqueName('sse');
     const before = await fx.publish([

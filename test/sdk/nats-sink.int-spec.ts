@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { familySubject, streamName } from '@runlog/contracts';
 import { type DroppedEvent, events, NatsEventSink, type SinkProblem } from '@runlog/sdk';
 import { uniqueName, waitFor } from '@runlog/testing';
@@ -194,6 +195,22 @@ describe('NatsEventSink on real NATS', () => {
     expect(await given.close()).toEqual({ ok: true });
     expect(server.nc.isClosed()).toBe(false);
     expect(await engineEvents(model)).toHaveLength(1_001);
+  });
+
+  it('sends CloudEvents extensions in the body, and traceparent/tracestate as NATS headers', async () => {
+    const model = uniqueName('model');
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const extensions = { traceparent, tracestate: 'rojo=00f067aa0ba902b7', gpu: 2 };
+    const events = sink({ mode: 'direct', source: 'svc/ext' });
+    events.emit({ ...served(model, 1), extensions });
+    expect(await events.flush(10_000)).toEqual({ ok: true });
+    const jsm = await jetstreamManager(server.nc);
+    const stored = await jsm.streams.getMessage(streamName('engine'), {
+      last_by_subj: familySubject('engine', model),
+    });
+    expect(stored?.json<Record<string, unknown>>()).toMatchObject(extensions);
+    expect(stored?.header.get('traceparent')).toBe(traceparent);
+    expect(stored?.header.get('tracestate')).toBe('rojo=00f067aa0ba902b7');
   });
 
   it('publishes through async ingress (ingest.<family>.<key>), gap events included, across an outage', async () => {

@@ -14,6 +14,8 @@ import {
   schemaOf,
   subjectAttribute,
   suggestsContent,
+  checkExtension,
+  isUriReference,
 } from '@runlog/contracts';
 import { seeded, uniqueName } from '@runlog/testing';
 
@@ -260,6 +262,8 @@ export function generate(rng: Rng, index: number, options: GenerateOptions = {})
       const { value, label } = wrongValue(rng);
       event[name] = value;
       const mutation = `${name} = ${label}`;
+      // CloudEvents: null on an optional attribute means absent (as if deleted).
+      if (value === null && !REQUIRED_ATTRIBUTES.has(name)) return { mutation, expect: 'accept' };
       if (name === 'sourceseq')
         return Number.isSafeInteger(value) && (value as number) >= 0
           ? { mutation, expect: 'accept' }
@@ -272,6 +276,8 @@ export function generate(rng: Rng, index: number, options: GenerateOptions = {})
               expect: 'reject',
               error: { path: name, code: 'confidentiality_violation' },
             };
+      if (label === 'long string' && name === 'source' && !isUriReference(value as string))
+        return { mutation, expect: 'reject', error: { path: name, code: 'invalid_format' } };
       if (label === 'long string' && (name === 'id' || name === 'source'))
         return (value as string).length <= 1024
           ? { mutation, expect: 'accept' }
@@ -299,18 +305,18 @@ export function generate(rng: Rng, index: number, options: GenerateOptions = {})
     () => {
       const content = family === 'engine' && rng.chance(0.5);
       const name = content ? rng.pick(CONTENT_NAMES) : rng.pick([...ODD_NAMES, ...CONTENT_NAMES]);
-      defineOwn(event, name, wrongValue(rng).value);
-      return {
-        mutation: `unknown attribute ${JSON.stringify(name)}`,
-        expect: 'reject',
-        error: {
-          path: name,
-          code:
-            family === 'engine' && suggestsContent(name)
-              ? 'confidentiality_violation'
-              : 'unknown_property',
-        },
-      };
+      const value = wrongValue(rng).value;
+      defineOwn(event, name, value);
+      const mutation = `unknown attribute ${JSON.stringify(name)}`;
+      // A lowercase a-z0-9 name is a CloudEvents extension attribute now: its value decides
+      // (the rules are unit-tested in libs/contracts cloudevents.spec.ts); others stay refused.
+      const verdict = checkExtension(name, value, family === 'engine');
+      if (verdict.ok) return { mutation, expect: 'accept' };
+      const code =
+        family === 'engine' && suggestsContent(name)
+          ? 'confidentiality_violation'
+          : (verdict.errors[0]?.code ?? 'unknown_property');
+      return { mutation, expect: 'reject', error: { path: name, code } };
     },
     () => {
       const content = family === 'engine' && rng.chance(0.6);
@@ -528,14 +534,15 @@ export function generate(rng: Rng, index: number, options: GenerateOptions = {})
       const mutation = `${attribute} ${JSON.stringify(odd.slice(0, 20))}`;
       if (hasUnstorableChar(odd))
         return { mutation, expect: 'reject', error: { path: attribute, code: 'invalid_value' } };
-      return attribute === 'source' &&
-        family === 'engine' &&
-        !satisfiesEngineRule(ENGINE_SOURCE, odd)
-        ? {
-            mutation,
-            expect: 'reject',
-            error: { path: attribute, code: 'confidentiality_violation' },
-          }
+      if (attribute === 'source' && family === 'engine' && !satisfiesEngineRule(ENGINE_SOURCE, odd))
+        return {
+          mutation,
+          expect: 'reject',
+          error: { path: attribute, code: 'confidentiality_violation' },
+        };
+      // A source is a URI-reference (RFC 3986): no spaces, ASCII only.
+      return attribute === 'source' && !isUriReference(odd)
+        ? { mutation, expect: 'reject', error: { path: attribute, code: 'invalid_format' } }
         : { mutation, expect: 'accept' };
     },
   ];

@@ -75,6 +75,27 @@ describe.each(testStoreKinds())('trace-store on NATS and %s', (kind) => {
     expect(usage.body).toEqual(traceUsage(builder.requestId, rowsOf(published)));
   });
 
+  it("keeps each event's CloudEvents extensions and shows them in its page of events", async () => {
+    const builder = new TraceBuilder(uniqueName('ext')).start('agent.run').end('agent.run');
+    const extensions = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tenant: 'acme',
+      attempt: 2,
+      replay: false,
+    };
+    const [first, second] = builder.events;
+    await fx.publish([{ ...first!, extensions }, second!]);
+    await fx.settled();
+    const page = await getJson<{ events: Array<Record<string, unknown>> }>(
+      trace(builder.requestId),
+    );
+    expect(page.status).toBe(200);
+    expect(page.body.events.map((e) => e['extensions'])).toEqual([extensions, undefined]);
+    expect(Object.keys(page.body.events[1]!)).not.toContain('extensions');
+    const tree = await getJson<{ status: string }>(trace(builder.requestId, '/tree'));
+    expect(tree.body.status).toBe('ok');
+  });
+
   it('stores a duplicate once, even under a new envelope id, and never double-counts usage', async () => {
     const builder = new TraceBuilder().start('op').usage('op', 'm1', 10, 5, 0.01).end('op');
     const first = await fx.publish(builder.events);

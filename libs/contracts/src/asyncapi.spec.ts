@@ -81,3 +81,21 @@ describe('asyncapi.yaml', () => {
     ).toBe(false);
   });
 });
+
+describe('asyncapi.yaml: CloudEvents extension attributes', () => {
+  it('takes what decode() takes: extension names of a-z0-9, typed values, null as absent', () => {
+    const lease = exampleEvent('lease_history', 'acquired');
+    const validate = validator('lease_history', 'acquired');
+    expect(validate({ ...lease, tenant: 'acme', shard: 7, replay: true, gone: null })).toBe(true);
+    expect(validate({ ...lease, dataschema: 'https://example.com/s.json', time: null })).toBe(true);
+    expect(validate({ ...lease, Tenant: 'acme' })).toBe(false);
+    expect(validate({ ...lease, tenant: { a: 1 } })).toBe(false);
+    expect(validate({ ...lease, shard: 2 ** 31 })).toBe(false);
+    expect(validate({ ...lease, cursor: '1' })).toBe(false);
+    expect(validate({ ...lease, traceparent: '00-abc' })).toBe(false);
+    const served = exampleEvent('engine', 'request_served');
+    const engine = validator('engine', 'request_served');
+    expect(engine({ ...served, region: 'eu-west-1' })).toBe(true);
+    expect(engine({ ...served, region: 'my secret prompt' })).toBe(false);
+  });
+});

@@ -8,6 +8,8 @@ import {
   KINDS,
   type KindOf,
 } from './families';
+import { ENVELOPE_ATTRIBUTES } from './envelope';
+import { MAX_EXTENSION_NAME, RESERVED_EXTENSION_NAMES } from './extensions';
 import { dataSchema, type JsonSchema } from './json-schema';
 import { hasPairKey, KEY_FIELD } from './keys';
 import { DEADLETTER_STREAM, familyRetention, INGEST_STREAM, streamName } from './streams';
@@ -29,12 +31,60 @@ function engineString(rule: EngineValueRule, description?: string): JsonSchema {
   };
 }
 
+/** An optional attribute: `null` means absent (CloudEvents JSON format). */
+const orNull = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
+
+/** Names that are not extensions: the attributes runlog knows, the reserved names, the tracing two. */
+const NOT_EXTENSIONS = [
+  ...ENVELOPE_ATTRIBUTES,
+  ...RESERVED_EXTENSION_NAMES,
+  'traceparent',
+  'tracestate',
+].join('|');
+
+/**
+ * Extension attributes (decode's rules, but the W3C formats' details): any other name of
+ * a-z and 0-9, a string (on an engine event an identifier), a 32-bit integer or a boolean.
+ */
+function extensionSchemas(family: Family): {
+  patternProperties: JsonSchema;
+  properties: JsonSchema;
+} {
+  const text =
+    family === 'engine'
+      ? engineString(ENGINE_IDENTIFIER, 'An identifier, never free text (confidentiality)')
+      : { type: 'string' };
+  return {
+    patternProperties: {
+      [`^(?!(?:${NOT_EXTENSIONS})$)[a-z0-9]{1,${MAX_EXTENSION_NAME}}$`]: {
+        description: 'A CloudEvents extension attribute',
+        anyOf: [
+          text,
+          { type: 'integer', minimum: -(2 ** 31), maximum: 2 ** 31 - 1 },
+          { type: 'boolean' },
+          { type: 'null' },
+        ],
+      },
+    },
+    properties: {
+      traceparent: orNull({
+        type: 'string',
+        pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+        description: 'W3C Trace Context (the Distributed Tracing extension)',
+      }),
+      tracestate: orNull({ type: 'string', description: 'W3C Trace Context list members' }),
+    },
+  };
+}
+
 /** The CloudEvents 1.0 envelope (structured JSON) of one kind, with its `data` schema. */
 function envelopeSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchema {
+  const extensions = extensionSchemas(family);
   return {
     type: 'object',
     required: ['specversion', 'id', 'source', 'type', 'data'],
     additionalProperties: false,
+    patternProperties: extensions.patternProperties,
     properties: {
       specversion: { const: '1.0' },
       id: {
@@ -46,20 +96,31 @@ function envelopeSchema<F extends Family>(family: F, kind: KindOf<F>): JsonSchem
       source:
         family === 'engine'
           ? engineString(ENGINE_SOURCE, 'An identifier, never free text (confidentiality)')
-          : { type: 'string', minLength: 1, maxLength: 1024 },
+          : { type: 'string', format: 'uri-reference', minLength: 1, maxLength: 1024 },
       type: { const: eventType(family, kind) },
-      time: { type: 'string', format: 'date-time' },
-      subject: {
+      time: orNull({ type: 'string', format: 'date-time' }),
+      subject: orNull({
         ...(family === 'engine' ? engineString(ENGINE_IDENTIFIER) : { type: 'string' }),
         description: 'The partition key; derived from data when absent',
-      },
-      datacontenttype: { const: 'application/json' },
-      sourceseq: {
+      }),
+      datacontenttype: orNull({
+        type: 'string',
+        pattern: '^application/json(?:[ \\t]*;.*)?$',
+        description:
+          'application/json (RFC 2046 syntax, parameters allowed); stored as application/json',
+      }),
+      dataschema: orNull({
+        ...(family === 'engine' ? engineString(ENGINE_SOURCE) : { type: 'string' }),
+        format: 'uri',
+        description: 'An absolute URI (RFC 3986 §4.3): the schema data adheres to',
+      }),
+      sourceseq: orNull({
         type: 'integer',
         minimum: 0,
         maximum: Number.MAX_SAFE_INTEGER,
         description: 'Per-source monotonic sequence, for gap detection',
-      },
+      }),
+      ...extensions.properties,
       data: dataSchema(family, kind),
     },
   };

@@ -226,11 +226,17 @@ describe('decode: the rule is the engine family only', () => {
   it('rejects content-like names of closed kinds as plain unknown properties', () => {
     const lease = example('lease_history', 'acquired');
     lease.data['prompt'] = 'x';
-    lease['response'] = 'y';
+    lease['Response'] = 'y';
     expect(failures(lease)).toEqual([
-      { path: 'response', code: 'unknown_property' },
+      { path: 'Response', code: 'unknown_property' },
       { path: 'data.prompt', code: 'unknown_property' },
     ]);
+  });
+
+  it('keeps a content-like extension attribute on other families', () => {
+    const lease = example('lease_history', 'acquired');
+    lease['response'] = 'y';
+    expect(failures(lease)).toEqual([]);
   });
 
   it('keeps content where other families carry it', () => {
@@ -254,9 +260,9 @@ describe('decode: the rule is the engine family only', () => {
   it('does not apply to an event whose type is unknown', () => {
     const envelope = example('engine', 'request_served');
     envelope['type'] = 'runlog.engine.request_failed';
-    envelope['prompt'] = 'x';
+    envelope['Prompt'] = 'x';
     expect(failures(envelope)).toEqual([
-      { path: 'prompt', code: 'unknown_property' },
+      { path: 'Prompt', code: 'unknown_property' },
       { path: 'type', code: 'unknown_kind' },
     ]);
   });

@@ -1,7 +1,16 @@
-import { checkEngineConfidentiality, engineValueErrors, suggestsContent } from './confidentiality';
+import { checkEngineConfidentiality, engineValueErrors } from './confidentiality';
 import { ENGINE_IDENTIFIER, ENGINE_SOURCE } from './engine-values';
 import { type CloudEventEnvelope, ENVELOPE_ATTRIBUTES } from './envelope';
 import { type RunlogEvent } from './events';
+import {
+  contentTypeErrors,
+  dataschemaErrors,
+  extensionAttributes,
+  storedExtensions,
+  uriReferenceErrors,
+  withoutNullOptionals,
+} from './attributes';
+import { checkExtension, type ExtensionValue } from './extensions';
 import { type Family, parseEventType } from './families';
 import { SCHEMAS } from './families/schemas';
 import { COMPLETION_OUTCOMES, SIGNAL_EFFECTS } from './families/execution';
@@ -31,38 +40,30 @@ export const MAX_SUBJECT_BYTES = 1024;
  * `data`) when absent; maps unknown completion outcomes and signal effects to `{other}`.
  */
 export function decode(
-  input: unknown,
+  raw: unknown,
   options: DecodeOptions = {},
 ): Result<RunlogEvent, ValidationError[]> {
-  if (!isPlainObject(input)) {
+  if (!isPlainObject(raw)) {
     return err([{ path: '', code: 'invalid_type', message: 'an event must be a JSON object' }]);
   }
   // First, and alone: what no store can hold, found without recursion (the schema's
   // validators recurse, and a value 100,000 levels deep would overflow their stack).
-  const type = parseEventType(typeof input['type'] === 'string' ? input['type'] : '');
+  const type = parseEventType(typeof raw['type'] === 'string' ? raw['type'] : '');
   const family = type.ok ? type.family : undefined;
   const unstorable = unstorableErrors(
-    input,
+    raw,
     family === 'agent' ? MAX_AGENT_DATA_DEPTH : MAX_DATA_DEPTH,
   );
   if (unstorable.length > 0) return err(unstorable);
+  const input = withoutNullOptionals(raw);
   const errors: ValidationError[] = [];
 
+  let extensions: Record<string, ExtensionValue> | undefined;
   for (const name of Object.keys(input)) {
     if (KNOWN_ATTRIBUTES.has(name)) continue;
-    errors.push(
-      family === 'engine' && suggestsContent(name)
-        ? {
-            path: name,
-            code: 'confidentiality_violation',
-            message: `${name}: engine events must not carry prompt or response content`,
-          }
-        : {
-            path: name,
-            code: 'unknown_property',
-            message: `${name} is not a CloudEvents attribute runlog accepts`,
-          },
-    );
+    const verdict = checkExtension(name, input[name], family === 'engine');
+    if (!verdict.ok) errors.push(...verdict.errors);
+    else if (verdict.value !== undefined) (extensions ??= {})[name] = verdict.value;
   }
   if (input['specversion'] === undefined) errors.push(required('specversion'));
   else if (input['specversion'] !== '1.0') {
@@ -80,6 +81,7 @@ export function decode(
       ...(source.length > 0 ? source : engineValueErrors(ENGINE_SOURCE, input['source'], 'source')),
     );
   } else errors.push(...headerSafe(input, 'source'));
+  if (!errors.some((e) => e.path === 'source')) errors.push(...uriReferenceErrors(input));
   if (input['type'] === undefined) errors.push(required('type'));
   else if (typeof input['type'] !== 'string') errors.push(wrongType('type', 'a string'));
   else if (!type.ok) errors.push(typeError(type.code, input['type']));
@@ -95,17 +97,9 @@ export function decode(
       });
     }
   }
-  const contentType = input['datacontenttype'];
-  if (
-    contentType !== undefined &&
-    (typeof contentType !== 'string' || !/^application\/json\s*(;|$)/i.test(contentType))
-  ) {
-    errors.push({
-      path: 'datacontenttype',
-      code: 'invalid_value',
-      message: 'datacontenttype must be application/json',
-    });
-  }
+  errors.push(...contentTypeErrors(input['datacontenttype']));
+  const dataschema = input['dataschema'];
+  errors.push(...dataschemaErrors(dataschema, family === 'engine'));
   const sourceseq = input['sourceseq'];
   if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, 0));
   const subject = input['subject'];
@@ -201,6 +195,8 @@ export function decode(
     time: typeof time === 'string' ? time : (options.receivedAt ?? new Date()).toISOString(),
     subject: subjectValue,
     ...(sourceseq === undefined ? {} : { sourceseq: sourceseq as number }),
+    ...(dataschema === undefined ? {} : { dataschema: dataschema as string }),
+    ...(extensions === undefined ? {} : { extensions }),
     data: openEnums(family, data as Record<string, unknown>),
   };
   return ok(event as RunlogEvent);
@@ -232,6 +228,8 @@ export function decodeStored(input: unknown): Result<RunlogEvent, ValidationErro
   const sourceseq = input['sourceseq'];
   if (sourceseq !== undefined) errors.push(...sequenceErrors(sourceseq, -Number.MAX_SAFE_INTEGER));
   if (!type.ok || errors.length > 0) return err(errors);
+  const dataschema = input['dataschema'];
+  const extensions = storedExtensions(input);
   const event = {
     family: type.family,
     kind: type.kind,
@@ -240,6 +238,8 @@ export function decodeStored(input: unknown): Result<RunlogEvent, ValidationErro
     time: input['time'] as string,
     subject: input['subject'] as string,
     ...(sourceseq === undefined ? {} : { sourceseq: sourceseq as number }),
+    ...(typeof dataschema === 'string' ? { dataschema } : {}),
+    ...(extensions === undefined ? {} : { extensions }),
     data: openEnums(type.family, data as Record<string, unknown>),
   };
   return ok(event as RunlogEvent);
@@ -256,6 +256,8 @@ export function encode(event: RunlogEvent): CloudEventEnvelope {
     subject: event.subject,
     datacontenttype: 'application/json',
     ...(event.sourceseq === undefined ? {} : { sourceseq: event.sourceseq }),
+    ...(event.dataschema === undefined ? {} : { dataschema: event.dataschema }),
+    ...(event.extensions === undefined ? {} : extensionAttributes(event.extensions)),
     data: closedEnums(event.family, event.data as unknown as Record<string, unknown>),
   };
 }

@@ -269,7 +269,8 @@ describe('the envelope of an engine event', () => {
   });
 
   it('applies to the engine family only', () => {
-    for (const source of ['engine host', 'a?b#c', 'ключ-😀']) {
+    // URI-references (any family's source is one) that are not engine identifiers.
+    for (const source of ['engine%20host', 'a?b#c', '/p;x=1', "svc/(it's)"]) {
       expect([source, codes(withSource(source, 'lease_history', 'acquired'))]).toEqual([
         source,
         [],

@@ -1,3 +1,4 @@
+import { type Extensions } from './extensions';
 import { type Family, type KindOf } from './families';
 import { type AgentData, type CanonicalData } from './families/agent';
 import { type EngineData } from './families/engine';
@@ -39,6 +40,13 @@ export interface TypedEvent<F extends Family, K extends KindOf<F>> {
   /** The partition key as it appears in the subject (derived from `data` when absent). */
   readonly subject: string;
   readonly sourceseq?: number;
+  /** The CloudEvents `dataschema`, an absolute URI; absent when the producer sent none. */
+  readonly dataschema?: string;
+  /**
+   * The CloudEvents extension attributes the producer sent (`traceparent`, `tenant`, ...),
+   * by name; absent when it sent none. Binary mode's `ce-<name>` headers arrive as strings.
+   */
+  readonly extensions?: Extensions;
   readonly data: DataOf<F, K>;
 }
 

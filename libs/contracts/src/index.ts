@@ -10,6 +10,19 @@ export * from './subjects';
 export * from './keys';
 export * from './decode';
 export {
+  checkExtension,
+  isExtensionName,
+  MAX_EXTENSION_NAME,
+  RESERVED_EXTENSION_NAMES,
+  TRACE_CONTEXT_ATTRIBUTES,
+  traceContextHeaders,
+  type ExtensionValue,
+  type Extensions,
+  type ExtensionVerdict,
+} from './extensions';
+export { isAbsoluteUri, isUriReference } from './uri';
+export { parseMediaType, type MediaType } from './media-type';
+export {
   MAX_AGENT_DATA_DEPTH,
   MAX_DATA_DEPTH,
   hasUnstorableChar,

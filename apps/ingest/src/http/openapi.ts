@@ -18,14 +18,18 @@ export const INGEST_TAG = 'ingest';
 @ApiSchema({
   name: 'CloudEvent',
   description:
-    'A CloudEvents 1.0 event in structured JSON mode (DESIGN.md §2). Any other attribute is rejected.',
+    'A CloudEvents 1.0.2 event in structured JSON mode (DESIGN.md §2). `null` on an optional attribute means absent. Any other attribute is an extension attribute: a name of 1 to 64 lowercase letters a-z and digits 0-9 (not `cursor`, `family`, `kind`, `extensions`), a string, 32-bit integer or boolean value (engine events: strings are identifiers); `traceparent` and `tracestate` in their W3C Trace Context forms. In binary mode each attribute is a `ce-<name>` header (percent-encoded; extensions arrive as strings) and the body is `data`.',
 })
 export class CloudEventSchema {
   @ApiProperty({ enum: ['1.0'] })
   readonly specversion!: '1.0';
   @ApiProperty({ description: 'Unique per event; the JetStream msgID, so a resend dedupes.' })
   readonly id!: string;
-  @ApiProperty({ example: 'example/producer@host-1' })
+  @ApiProperty({
+    format: 'uri-reference',
+    description: 'An RFC 3986 URI-reference',
+    example: 'example/producer@host-1',
+  })
   readonly source!: string;
   @ApiProperty({
     description: '`runlog.<family>.<kind>`',
@@ -40,14 +44,31 @@ export class CloudEventSchema {
   readonly time?: string;
   @ApiPropertyOptional({ description: 'The partition key; derived from `data` when absent.' })
   readonly subject?: string;
-  @ApiPropertyOptional({ enum: ['application/json'] })
+  @ApiPropertyOptional({
+    description:
+      'An RFC 2046 media type; it must be application/json (parameters allowed), stored as application/json',
+    example: 'application/json',
+  })
   readonly datacontenttype?: string;
+  @ApiPropertyOptional({
+    format: 'uri',
+    description: 'An absolute URI (RFC 3986 §4.3): the schema data adheres to. Kept on the event.',
+    example: 'https://example.com/schemas/trace/op_start.json',
+  })
+  readonly dataschema?: string;
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 0,
     description: 'Extension: per-source monotonic sequence, for gap detection.',
   })
   readonly sourceseq?: number;
+  @ApiPropertyOptional({
+    description:
+      'An extension attribute (the Distributed Tracing extension, W3C Trace Context); also sent as a NATS header',
+    pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+    example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  })
+  readonly traceparent?: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,

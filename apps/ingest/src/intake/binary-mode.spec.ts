@@ -43,3 +43,46 @@ describe('binaryModeEvent: ce-sourceseq', () => {
     },
   );
 });
+
+describe('binaryModeEvent: extension attributes as ce-<name> headers', () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  function binary(extra: Record<string, string>) {
+    const { data, ...attributes } = exampleEvent('lease_history', 'acquired');
+    const headers = Object.entries({ ...attributes, ...extra }).map(
+      ([name, value]) => [`ce-${name}`, String(value)] as const,
+    );
+    return decode(binaryModeEvent(headers, data));
+  }
+
+  it('keeps every ce-<name> header as the extension <name>, a string', () => {
+    expect(binary({ tenant: 'acme', shard: '7', replay: 'true', traceparent })).toMatchObject({
+      ok: true,
+      value: { extensions: { tenant: 'acme', shard: '7', replay: 'true', traceparent } },
+    });
+  });
+
+  it('reads header names case-insensitively, as HTTP and NATS headers are', () => {
+    expect(binaryModeEvent([['CE-Tenant', 'acme']], {})).toEqual({ tenant: 'acme', data: {} });
+  });
+
+  it('ignores headers without the ce- prefix (a transport traceparent is not the event’s)', () => {
+    expect(binaryModeEvent([['traceparent', traceparent]], {})).toEqual({ data: {} });
+  });
+
+  it.each([
+    ['ce-trace_id', 'trace_id', 'unknown_property'],
+    ['ce-cursor', 'cursor', 'unknown_property'],
+    ['ce-traceparent', 'traceparent', 'invalid_format'],
+  ])('refuses the header %p at the path %p with `%s`', (header, path, code) => {
+    const { data, ...attributes } = exampleEvent('lease_history', 'acquired');
+    const headers = [
+      ...Object.entries(attributes).map(([name, value]) => [`ce-${name}`, String(value)] as const),
+      [header, 'x'] as const,
+    ];
+    expect(decode(binaryModeEvent(headers, data))).toMatchObject({
+      ok: false,
+      errors: [{ path, code }],
+    });
+  });
+});

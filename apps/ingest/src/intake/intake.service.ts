@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { Bus, type BusError } from '@runlog/bus';
 import {
   decodeBatch,
@@ -9,6 +10,7 @@ import {
   parseEventType,
   type RejectedEvent,
   type RunlogEvent,
+  traceContextHeaders,
 } from '@runlog/contracts';
 import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
 
@@ -94,6 +96,7 @@ export class IntakeService {
         this.bus.connection.publish(
           liveEngineSubject(event.subject),
           JSON.stringify(encode(event)),
+          liveHeaders(event),
         );
         accepted.push({ index, id: event.id, stream: null, cursor: null, duplicate: false });
       } catch (error) {
@@ -119,6 +122,15 @@ export class IntakeService {
   get maxBatch(): number {
     return this.config.ingest.maxBatch;
   }
+}
+
+/** A live event's `traceparent`/`tracestate` as headers, as on stored ones (DESIGN.md §2). */
+function liveHeaders(event: RunlogEvent): { headers: MsgHdrs } | undefined {
+  const tracing = traceContextHeaders(event.extensions);
+  if (tracing.length === 0) return undefined;
+  const headers = natsHeaders();
+  for (const [name, value] of tracing) headers.set(name, value);
+  return { headers };
 }
 
 function failure(error: BusError): { code: string; message: string } {

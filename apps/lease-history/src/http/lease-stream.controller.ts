@@ -19,7 +19,7 @@ import {
 } from '@nestjs/swagger';
 import { Bus } from '@runlog/bus';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { type HistoryEvent } from '../query/lease-query.service';
+import { historyEvent } from '../query/lease-query.service';
 import { ERROR_SCHEMA, HISTORY_EVENT_SCHEMA } from './openapi';
 import {
   callerName,
@@ -120,13 +120,16 @@ export class LeaseStreamController implements OnModuleDestroy {
       for await (const item of items) {
         if (item.type === 'event') {
           const { event } = item;
-          const data: HistoryEvent = {
-            cursor: event.cursor,
-            kind: event.kind,
-            id: event.id,
-            time: event.time,
-            data: event.data,
-          };
+          const data = historyEvent(
+            {
+              cursor: event.cursor,
+              kind: event.kind,
+              id: event.id,
+              time: event.time,
+              data: event.data,
+            },
+            event.extensions,
+          );
           await sse.send({ id: event.cursor, event: event.kind, data: JSON.stringify(data) });
         } else if (item.type === 'caught_up') {
           await sse.send({ event: 'caught_up', data: JSON.stringify({ cursor: item.cursor }) });

@@ -70,6 +70,14 @@ export const HISTORY_EVENT_SCHEMA: SchemaObject = {
     kind: { type: 'string', enum: ['acquired', 'renewed', 'expired', 'reclaimed', 'revoked'] },
     id: { type: 'string' },
     time: { type: 'string', format: 'date-time' },
+    extensions: {
+      type: 'object',
+      description:
+        "The event's CloudEvents extension attributes (string, integer or boolean values); absent when it had none",
+      additionalProperties: {
+        oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }],
+      },
+    },
     data: { type: 'object', additionalProperties: true },
   },
 };

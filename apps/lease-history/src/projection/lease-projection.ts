@@ -51,6 +51,7 @@ export class LeaseProjection {
             id: event.id,
             time: event.time,
             data: JSON.stringify(event.data),
+            extensions: event.extensions === undefined ? null : JSON.stringify(event.extensions),
           })),
         )
         .onConflict((conflict) => conflict.columns(['stream', 'seq']).doNothing())

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { streamName } from '@runlog/contracts';
+import { type Extensions, streamName } from '@runlog/contracts';
 import { type GapList, listGaps, STORE, type Store } from '@runlog/store';
 import { type Selectable, sql } from 'kysely';
 import { type Anomaly, type LeaseStateName, type LeaseView } from '../projection/lease-state';
@@ -13,7 +13,17 @@ export interface HistoryEvent {
   readonly kind: string;
   readonly id: string;
   readonly time: string;
+  /** The event's CloudEvents extension attributes; absent when it had none. */
+  readonly extensions?: Extensions;
   readonly data: unknown;
+}
+
+/** A history event as answered: `extensions` only when the event had some. */
+export function historyEvent(
+  event: Omit<HistoryEvent, 'extensions'>,
+  extensions: Extensions | null | undefined,
+): HistoryEvent {
+  return extensions === null || extensions === undefined ? event : { ...event, extensions };
 }
 
 export interface HistoryPage {
@@ -86,10 +96,11 @@ export class LeaseQueryService {
       id: string;
       time: string;
       data: unknown;
+      extensions: Extensions | null;
       fetched: string | number;
     }>`
       with page as (
-        select seq, kind, id, time, data from lease_history.events
+        select seq, kind, id, time, data, extensions from lease_history.events
         where execution_id = ${executionId} and stream = ${LEASE_STREAM} and seq > ${after}
         order by seq
         limit ${limit + 1}),
@@ -98,18 +109,23 @@ export class LeaseQueryService {
           sum(octet_length(data::text)) over (order by seq rows unbounded preceding)
             - octet_length(data::text) as before
         from page)
-      select seq, kind, id, time, data, fetched from sized
+      select seq, kind, id, time, data, extensions, fetched from sized
       where before < ${this.pageMaxBytes}
       order by seq`.execute(this.store.db);
     if (rows.length === 0 && !(after > 0 && (await this.hasHistory(executionId)))) return undefined;
     const kept = rows.slice(0, limit);
-    const page = kept.map((row): HistoryEvent => ({
-      cursor: String(Number(row.seq)),
-      kind: row.kind,
-      id: row.id,
-      time: row.time,
-      data: row.data,
-    }));
+    const page = kept.map((row): HistoryEvent =>
+      historyEvent(
+        {
+          cursor: String(Number(row.seq)),
+          kind: row.kind,
+          id: row.id,
+          time: row.time,
+          data: row.data,
+        },
+        row.extensions,
+      ),
+    );
     const more = Number(rows[0]?.fetched ?? 0) > kept.length;
     return {
       execution_id: executionId,

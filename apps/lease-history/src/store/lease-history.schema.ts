@@ -1,6 +1,6 @@
-import { type Completed } from '@runlog/contracts';
+import { type Completed, type Extensions } from '@runlog/contracts';
 import { type BigIntColumn, createGapsTable, type JsonColumn } from '@runlog/store';
-import { type Kysely, type Migration } from 'kysely';
+import { type ColumnType, type Kysely, type Migration } from 'kysely';
 import { type LeaseEventData } from '../projection/lease-state';
 
 /** lease-history's own schema in the shared database (its migration table lives there too). */
@@ -17,6 +17,8 @@ export interface EventsTable {
   readonly time: string;
   /** The event's `data` as validated when it was published. */
   readonly data: JsonColumn<LeaseEventData | Completed>;
+  /** The event's CloudEvents extension attributes; null when it had none (or before 0002). */
+  readonly extensions: ColumnType<Extensions | null, string | null, string | null>;
 }
 
 /** The current lease view of each execution (recomputed from its events on every batch). */
@@ -84,6 +86,16 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .columns(['owner', 'execution_id'])
         .execute();
       await createGapsTable(db, SCHEMA);
+    },
+  },
+  // CloudEvents extension attributes, shown with each history event (docs/decisions.md D34).
+  '0002_extensions': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .withSchema(SCHEMA)
+        .alterTable('events')
+        .addColumn('extensions', 'jsonb')
+        .execute();
     },
   },
 };

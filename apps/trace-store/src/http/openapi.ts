@@ -45,6 +45,14 @@ export const TRACE_SCHEMA: SchemaObject = {
           timestamp: { type: 'string', format: 'date-time' },
           seq: { type: 'integer' },
           payload: { type: 'object', additionalProperties: true },
+          extensions: {
+            type: 'object',
+            description:
+              "The event's CloudEvents extension attributes (string, integer or boolean values); absent when it had none",
+            additionalProperties: {
+              oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }],
+            },
+          },
         },
       },
     },

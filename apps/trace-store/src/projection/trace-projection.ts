@@ -99,6 +99,7 @@ function recordOf(event: DeliveredEvent<'trace'>): Offered {
     seq: data.seq,
     // A decoded payload is a plain JSON object.
     payload: data.payload as unknown as Record<string, unknown>,
+    extensions: event.extensions ?? null,
   };
 }
 

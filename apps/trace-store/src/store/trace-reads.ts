@@ -1,3 +1,4 @@
+import { type Extensions } from '@runlog/contracts';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import {
   type TraceEventRow,
@@ -82,6 +83,7 @@ interface EventRowSql {
   readonly ts_ms: BigIntValue;
   readonly seq: BigIntValue;
   readonly payload: Record<string, unknown>;
+  readonly extensions: Extensions | null;
   readonly fetched: BigIntValue;
 }
 
@@ -94,6 +96,8 @@ export async function readEvents(db: Db, requestId: string, read: EventRead): Pr
   const { after } = read;
   const payload =
     read.payload === 'whole' ? sql`payload` : treePayload(read.payload === 'tree-cut');
+  // A page shows each event's extensions; the tree reads none.
+  const extensions = read.payload === 'whole' ? sql`extensions` : sql`null::jsonb`;
   const from = after
     ? sql`and (ts_ms, seq, cursor, event_id collate "C") >
           (${after.ts_ms}::bigint, ${after.seq}::bigint, ${after.cursor}::bigint,
@@ -101,7 +105,8 @@ export async function readEvents(db: Db, requestId: string, read: EventRead): Pr
     : sql``;
   const { rows } = await sql<EventRowSql>`
     with page as (
-      select cursor, event_id, kind, op_name, ctx, timestamp, ts_ms, seq, ${payload} as payload
+      select cursor, event_id, kind, op_name, ctx, timestamp, ts_ms, seq, ${payload} as payload,
+             ${extensions} as extensions
       from trace_store.events
       where request_id = ${requestId} ${from}
       order by ${ORDER}
@@ -111,7 +116,8 @@ export async function readEvents(db: Db, requestId: string, read: EventRead): Pr
         sum(octet_length(payload::text)) over (order by ${ORDER} rows unbounded preceding)
           - octet_length(payload::text) as before
       from page)
-    select cursor, event_id, kind, op_name, ctx, timestamp, ts_ms, seq, payload, fetched
+    select cursor, event_id, kind, op_name, ctx, timestamp, ts_ms, seq, payload, extensions,
+           fetched
     from sized where before < ${read.maxBytes}
     order by ${ORDER}`.execute(db);
   const kept = rows.slice(0, read.limit);
@@ -126,6 +132,7 @@ export async function readEvents(db: Db, requestId: string, read: EventRead): Pr
       timestamp: row.timestamp,
       seq: Number(row.seq),
       payload: row.payload,
+      ...(row.extensions === null ? {} : { extensions: row.extensions }),
     })),
     last: lastRow && positionOf(lastRow),
     more: Number(rows[0]?.fetched ?? 0) > kept.length,

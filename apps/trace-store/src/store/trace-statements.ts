@@ -1,4 +1,4 @@
-import { type KindOf } from '@runlog/contracts';
+import { type Extensions, type KindOf } from '@runlog/contracts';
 import { sql, type Transaction } from 'kysely';
 import { type AggregateEvent, type AggregateSummary } from '../trace/trace-aggregate';
 import { type StoredAggregateRow, type StoredTraceState } from './trace-state';
@@ -14,6 +14,8 @@ export interface EventRecord extends Omit<AggregateEvent, 'payload'> {
   /** RFC 3339 UTC with milliseconds. */
   readonly timestamp: string;
   readonly payload: unknown;
+  /** The event's CloudEvents extension attributes; null or absent when it had none. */
+  readonly extensions?: Extensions | null;
 }
 
 /** A row of trace_store.traces as the projection writes it. */
@@ -63,13 +65,14 @@ export async function insertEvents(
       select * from trace_store.lock_traces(${locks.namespace}, ${locks.traces}::text[])),
     inserted as (
       insert into trace_store.events
-        (request_id, event_id, cursor, kind, op_name, ctx, timestamp, ts_ms, seq, payload)
+        (request_id, event_id, cursor, kind, op_name, ctx, timestamp, ts_ms, seq, payload,
+         extensions)
       select request_id, event_id, cursor, kind, op_name, ctx::jsonb, timestamp, ts_ms, seq,
-             payload::jsonb
+             payload::jsonb, extensions::jsonb
       -- json, then jsonb: about twice as fast as json_to_recordset's own jsonb columns.
       from json_to_recordset(${JSON.stringify(events)}::json) as batch(
         request_id text, event_id text, cursor bigint, kind text, op_name text, ctx json,
-        timestamp text, ts_ms bigint, seq bigint, payload json)
+        timestamp text, ts_ms bigint, seq bigint, payload json, extensions json)
       -- Evaluated once, before the first row: the locks are held before any insert.
       where (select count(*) from locked) >= 0
       on conflict (request_id, event_id) do nothing

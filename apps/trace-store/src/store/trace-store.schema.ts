@@ -1,3 +1,4 @@
+import { type Extensions } from '@runlog/contracts';
 import { type BigIntColumn, createGapsTable, type JsonColumn } from '@runlog/store';
 import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
 import { type StoredTraceState } from './trace-state';
@@ -18,6 +19,8 @@ export interface EventsTable {
   readonly ts_ms: BigIntColumn;
   readonly seq: BigIntColumn;
   readonly payload: JsonColumn<Record<string, unknown>>;
+  /** The event's CloudEvents extension attributes; null when it had none (or before 0004). */
+  readonly extensions: ColumnType<Extensions | null, string | null, string | null>;
 }
 
 /**
@@ -171,6 +174,16 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
           (request_id, ts_ms, seq, cursor, event_id collate "C")`.execute(db);
       await sql`
         create index events_by_cursor on trace_store.events (request_id, cursor)`.execute(db);
+    },
+  },
+  // CloudEvents extension attributes, shown with each event of a page (docs/decisions.md D34).
+  '0004_extensions': {
+    up: async (db: Kysely<unknown>) => {
+      await db.schema
+        .withSchema(SCHEMA)
+        .alterTable('events')
+        .addColumn('extensions', 'jsonb')
+        .execute();
     },
   },
 };

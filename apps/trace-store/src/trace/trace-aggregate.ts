@@ -26,7 +26,7 @@ import {
  * as numbers, for ordering. Its payload needs only what the summary reads (status, name,
  * model, token and cost fields).
  */
-export interface AggregateEvent extends Omit<TraceEventRow, 'cursor' | 'timestamp'> {
+export interface AggregateEvent extends Omit<TraceEventRow, 'cursor' | 'timestamp' | 'extensions'> {
   /** The stream sequence it was first stored at. */
   readonly cursor: number;
   /** Epoch ms of its timestamp. */

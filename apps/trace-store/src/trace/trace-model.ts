@@ -1,4 +1,4 @@
-import { type KindOf, OP_END_STATUSES } from '@runlog/contracts';
+import { type Extensions, type KindOf, OP_END_STATUSES } from '@runlog/contracts';
 import { exactSum } from './exact-sum';
 
 // The events of one trace folded into spans and groups (DESIGN.md §3 "trace", §4 "trace",
@@ -20,6 +20,8 @@ export interface TraceEventRow {
   readonly timestamp: string;
   readonly seq: number;
   readonly payload: Record<string, unknown>;
+  /** The event's CloudEvents extension attributes; absent when it had none. */
+  readonly extensions?: Extensions;
 }
 
 /** A stable code for a broken trace rule; the events are kept all the same. */

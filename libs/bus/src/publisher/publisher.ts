@@ -6,7 +6,13 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import { encodeBytes, eventSubject, HEADERS, type RunlogEvent } from '@runlog/contracts';
+import {
+  encodeBytes,
+  eventSubject,
+  HEADERS,
+  type RunlogEvent,
+  traceContextHeaders,
+} from '@runlog/contracts';
 import { BusError } from '../errors/bus-error';
 import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
 
@@ -156,6 +162,8 @@ export class Publisher {
     headers.set(HEADERS.type, `runlog.${event.family}.${event.kind}`);
     headers.set(HEADERS.source, event.source);
     headers.set(HEADERS.id, event.id);
+    // The Distributed Tracing extension also travels as headers (DESIGN.md §2).
+    for (const [name, value] of traceContextHeaders(event.extensions)) headers.set(name, value);
     return {
       subject: eventSubject(event),
       body: encodeBytes(event),

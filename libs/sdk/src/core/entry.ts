@@ -17,6 +17,8 @@ export interface Entry {
   readonly body: string;
   /** UTF-8 bytes of `body`. */
   readonly bytes: number;
+  /** The event's `traceparent`/`tracestate` extensions, also sent as NATS headers. */
+  readonly traceHeaders?: ReadonlyArray<readonly [string, string]>;
   /** Times runlog answered with an error for it (it is dropped after a few). */
   refusals: number;
 }

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   decode,
   encode,
+  ENVELOPE_ATTRIBUTES,
   type Family,
   keyOfSubjectAttribute,
   parseEventType,
   type RunlogEvent,
+  traceContextHeaders,
   type ValidationError,
 } from '@runlog/contracts';
 import { describe } from './describe';
@@ -95,11 +97,15 @@ export class EventPreparer {
     if (typeof id !== 'string')
       return refuse(known, [{ path: 'id', code: 'invalid_type', message: 'id must be a string' }]);
     const time = given['time'] instanceof Date ? given['time'].toISOString() : given['time'];
+    const { extensions, ...attributes } = given;
+    const clash = extensionClash(extensions);
+    if (clash !== undefined) return refuse(known, [clash]);
     let json: string;
     try {
       json = JSON.stringify({
         specversion: '1.0',
-        ...given,
+        ...(extensions as Record<string, unknown> | undefined),
+        ...attributes,
         id,
         source,
         time: time ?? new Date().toISOString(),
@@ -171,6 +177,7 @@ export class EventPreparer {
       };
     const key = keyOfSubjectAttribute(event.family, event.subject);
     if (key === undefined) throw new RangeError(`not a ${event.family} subject: ${event.subject}`);
+    const tracing = traceContextHeaders(event.extensions);
     return {
       ok: true,
       value: {
@@ -184,6 +191,7 @@ export class EventPreparer {
         key,
         body,
         bytes,
+        ...(tracing.length === 0 ? {} : { traceHeaders: tracing }),
         refusals: 0,
       },
     };
@@ -195,6 +203,22 @@ export class EventPreparer {
     const first = this.options.sourceseqStart?.(source) ?? 1;
     return Number.isSafeInteger(first) && first >= 0 ? first : 1;
   }
+}
+
+/** `extensions` must be an object whose names are not the envelope's own attributes. */
+function extensionClash(extensions: unknown): ValidationError | undefined {
+  if (extensions === undefined) return undefined;
+  if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions))
+    return { path: 'extensions', code: 'invalid_type', message: 'extensions must be an object' };
+  const known: readonly string[] = ENVELOPE_ATTRIBUTES;
+  const name = Object.keys(extensions).find((key) => known.includes(key));
+  return name === undefined
+    ? undefined
+    : {
+        path: `extensions.${name}`,
+        code: 'invalid_value',
+        message: `${name} is an envelope attribute, not an extension: set it as an event option`,
+      };
 }
 
 function refuse(

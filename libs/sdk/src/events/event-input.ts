@@ -1,4 +1,4 @@
-import { type DataOf, type Family, type KindOf } from '@runlog/contracts';
+import { type DataOf, type Extensions, type Family, type KindOf } from '@runlog/contracts';
 
 /**
  * The families a producer writes. `canonical` is written only by the normalizer and
@@ -24,6 +24,11 @@ export interface EventOptions {
   readonly time?: string | Date;
   /** The partition key; derived from `data` when absent (needed for an `engine_error` without `model`). */
   readonly subject?: string;
+  /**
+   * CloudEvents extension attributes (`traceparent`, `tenant`, ...): names of a-z and 0-9,
+   * string, 32-bit integer or boolean values, sent as top-level attributes.
+   */
+  readonly extensions?: Extensions;
 }
 
 /** One event of family `F` and kind `K`, ready to `emit`. */

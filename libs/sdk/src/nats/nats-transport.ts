@@ -145,6 +145,7 @@ export class NatsTransport implements Transport {
       headers.set(HEADERS.type, entry.type);
       headers.set(HEADERS.source, entry.source);
       headers.set(HEADERS.id, entry.id);
+      for (const [name, value] of entry.traceHeaders ?? []) headers.set(name, value);
       const token = (this.next++).toString(36);
       return new Promise<Outcome>((resolve) => {
         this.pending.set(token, { resolve, deadline: Date.now() + this.options.ackTimeoutMs });

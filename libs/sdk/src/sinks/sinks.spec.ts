@@ -33,6 +33,27 @@ describe('InMemoryEventSink', () => {
   });
 });
 
+describe('InMemoryEventSink: CloudEvents extensions', () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  it('sends extensions as attributes and keeps them on the event', () => {
+    const sink = new InMemoryEventSink({ source: 'svc/a' });
+    sink.emit({ ...tag('e-1'), extensions: { tenant: 'acme', shard: 3, traceparent } });
+    expect(sink.snapshot()[0]?.extensions).toEqual({ tenant: 'acme', shard: 3, traceparent });
+  });
+
+  it('refuses an extension that names an envelope attribute, or breaks the rules', () => {
+    const sink = new InMemoryEventSink({ source: 'svc/a' });
+    sink.emit({ ...tag('e-1'), extensions: { subject: 'e-2' } });
+    sink.emit({ ...tag('e-1'), extensions: { shard: 1.5 } });
+    expect(sink.snapshot()).toEqual([]);
+    expect(sink.dropped().map((d) => d.errors.map(({ path, code }) => ({ path, code })))).toEqual([
+      [{ path: 'extensions.subject', code: 'invalid_value' }],
+      [{ path: 'shard', code: 'invalid_type' }],
+    ]);
+  });
+});
+
 describe('NoopEventSink', () => {
   it('discards events and only counts them', async () => {
     const sink = new NoopEventSink();
