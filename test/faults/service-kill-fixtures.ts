@@ -216,11 +216,13 @@ export async function caughtUp(
   durable: string,
   timeoutMs = ACK_WAIT_MS + WAIT_MS,
 ): Promise<void> {
+  let last = '';
   await waitFor(
     `${durable} caught up with ${stream}`,
     async () => {
       const { state, config } = await bus.manager.streams.info(stream);
       const info = await bus.manager.consumers.info(stream, durable);
+      last = `${stream} last_seq ${state.last_seq}, ${state.messages} messages; ${durable} ack floor ${info.ack_floor.stream_seq}, ${info.num_pending} pending, ${info.num_ack_pending} unacked, ${info.num_redelivered} redelivered`;
       const done =
         info.ack_floor.stream_seq >= state.last_seq &&
         info.num_ack_pending + info.num_pending === 0 &&
@@ -228,7 +230,9 @@ export async function caughtUp(
       return done ? true : undefined;
     },
     { timeoutMs, intervalMs: 100 },
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (${last})`);
+  });
 }
 
 /** The figures of one kill, for the closing note (one stderr line per test). */
