@@ -109,7 +109,7 @@ describe('normalizer killed with SIGKILL mid-batch', () => {
 
         // What the killed process held unacked comes back after the ack wait; the
         // work-queue stream is empty once every raw event is acked.
-        await caughtUp(h.admin, stream, DURABLES.normalizer, ACK_WAIT_MS + 2 * WAIT_MS);
+        await caughtUp(h.admin, stream, DURABLES.normalizer, ACK_WAIT_MS + 3 * WAIT_MS);
         const caughtUpAt = Date.now();
 
         // RUNLOG_CANONICAL holds each fact once (msgID `<stream>:<seq>:<index>` dedupes
@@ -157,6 +157,6 @@ describe('normalizer killed with SIGKILL mid-batch', () => {
         await within(30_000, 'the producer to stop', producer.stop());
       }
     },
-    ACK_WAIT_MS + 90_000,
+    ACK_WAIT_MS + 150_000,
   );
 });
