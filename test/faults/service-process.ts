@@ -18,6 +18,8 @@ export interface ServiceProcess {
   kill(): Promise<void>;
   /** SIGTERM (a graceful stop); resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** The last 20,000 characters it wrote (stdout and stderr). */
+  output(): string;
 }
 
 /** Children still alive when the test process exits are killed. */
@@ -82,5 +84,6 @@ export async function startServiceProcess(
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
+    output: () => output,
   };
 }

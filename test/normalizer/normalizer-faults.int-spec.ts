@@ -3,6 +3,7 @@ import { type Bus } from '@runlog/bus';
 import { type RunlogEvent } from '@runlog/contracts';
 import { uniqueName } from '@runlog/testing';
 import {
+  agent,
   described,
   expectedCanonical,
   type NormalizerFixture,
@@ -159,4 +160,44 @@ describe('normalizer under faults', () => {
       await replica.stop();
     }
   });
+
+  it('a replica that dies holding the first event of a long run does not stall the survivor on the rest', async () => {
+    // A 3 s ack wait: the dead replica's messages come back 3 s after its death. Before the
+    // fix, each later event of the run waited 2 s in place for the first one, one after
+    // the other in the run's chain, so the survivor needed about 2 s per event.
+    const options = { ackWaitMs: 3_000, stopTimeoutMs: 200 };
+    const [thread, run] = [uniqueName('thread'), uniqueName('run')];
+    let crashed!: () => void;
+    const crash = new Promise<void>((resolve) => (crashed = resolve));
+    const a = await fx.replica({
+      consumer: options,
+      wrap: (bus) =>
+        withPublishMany(bus, async (publishMany, events) => {
+          if (!events.some((event) => event.kind === 'RunStarted')) return publishMany(events);
+          await bus.connection.close(); // the process dies holding the run's first event
+          crashed();
+          return new Promise(() => undefined);
+        }),
+    });
+    const raw = await fx.publish([
+      agent('run_start', thread, run),
+      ...Array.from({ length: 60 }, () => agent('text_delta', thread, run)),
+    ]);
+    await crash;
+    await a.stop();
+
+    const b = await fx.replica({ consumer: options });
+    try {
+      await fx.settled(25_000);
+      expect(described(await fx.canonical(thread, run))).toEqual(
+        expectedCanonical(raw, 'full_fidelity'),
+      );
+      const overtook = await sample(b.registry, 'runlog_normalizer_order_waits_total', {
+        outcome: 'overtook',
+      });
+      expect(overtook).toBe(0);
+    } finally {
+      await b.stop();
+    }
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ export {
   type PublishManyResult,
   type PublisherOptions,
 } from './publisher/publisher';
+export { DEFAULT_ACK_WAIT_MS } from './consumer/consumer-spec';
 export type {
   ConsumerOptions,
   ConsumerTuning,

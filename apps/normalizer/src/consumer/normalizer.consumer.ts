@@ -9,6 +9,7 @@ import {
 import {
   Bus,
   type ConsumerTuning,
+  DEFAULT_ACK_WAIT_MS,
   type EventContext,
   Outcome,
   type RunningConsumer,
@@ -24,14 +25,12 @@ import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
 import { type CanonicalOutput, mapAgentEvent, type RunState, touchesRunState } from '../mapping';
 import { RunStateStore } from '../run-state/run-state-store';
 import { NormalizerMetrics } from './normalizer-metrics';
-import { RunOrder } from './run-order';
+import { orderRetryDelay, RunOrder } from './run-order';
 
 /** Deliveries of a raw event before it is dead-lettered (waiting for its run's turn uses some). */
 export const NORMALIZER_MAX_DELIVER = 10;
 /** Events handled at once per replica: different runs side by side, each run in order. */
 export const NORMALIZER_CONCURRENCY = 32;
-/** After waiting in place, a message whose run is still blocked comes back this much later. */
-export const ORDER_RETRY_MS = 3_000;
 
 /** Tuning of the normalizer's durable (tests shorten `ackWaitMs`); DESIGN.md fixes the rest. */
 export const NORMALIZER_CONSUMER_OPTIONS = Symbol.for('runlog.normalizer.consumer-options');
@@ -106,7 +105,9 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
       if (ctx.deliveryCount < NORMALIZER_MAX_DELIVER - 1) {
         order.handBack(seq);
         this.metrics.orderWait('handed_back');
-        return Outcome.retry(ORDER_RETRY_MS, blocked);
+        const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+        const delayMs = orderRetryDelay(ackWaitMs, NORMALIZER_MAX_DELIVER - 2);
+        return Outcome.retry(delayMs, blocked);
       }
       // Better late and out of order than dead-lettered: handle it, and say so.
       this.metrics.orderWait('overtook');

@@ -1,5 +1,6 @@
 import { type DirectStreamAPI, type StoredMsg } from '@nats-io/jetstream';
-import { RunOrder } from './run-order';
+import { NORMALIZER_MAX_DELIVER } from './normalizer.consumer';
+import { ORDER_RETRY_MS, ORDER_WAIT_MS, orderRetryDelay, RunOrder } from './run-order';
 
 /** A work-queue stream seen through direct gets: the sequences still stored, per subject. */
 function streamOf(stored: Map<string, number[]>): DirectStreamAPI & { asked: number } {
@@ -71,4 +72,37 @@ describe('RunOrder', () => {
     order.settle('s', 5);
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ waited: false });
   });
+
+  it('waits in vain for an earlier message once: later messages of its run are blocked at once', async () => {
+    const order = new RunOrder(streamOf(new Map([['s', [5, 9, 10]]])), 'RUNLOG_AGENT');
+    const started = Date.now();
+    // A peer holds #5 and never finishes it (it died): #9 waits its full time.
+    await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ blockedBy: 5, waited: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(ORDER_WAIT_MS);
+    keepAlive.mockClear();
+    await expect(order.turn('s', 10, keepAlive)).resolves.toEqual({
+      blockedBy: 5,
+      waited: false,
+    });
+    expect(keepAlive).not.toHaveBeenCalled();
+    order.settle('s', 5); // #5 came back to this replica and was handled
+    await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ waited: false });
+  });
+});
+
+describe('orderRetryDelay', () => {
+  // Deliveries 1 .. max_deliver - 2 of a blocked message are handed back; the next overtakes.
+  const handBacks = NORMALIZER_MAX_DELIVER - 2;
+
+  it('is ORDER_RETRY_MS for short ack waits, longer for long ones', () => {
+    expect(orderRetryDelay(1_000, handBacks)).toBe(ORDER_RETRY_MS);
+    expect(orderRetryDelay(30_000, handBacks)).toBe(5_000);
+  });
+
+  it.each([1_000, 5_000, 30_000, 120_000, 600_000])(
+    'hands a blocked message back for longer than an ack wait of %i ms before it may overtake',
+    (ackWaitMs) => {
+      expect(handBacks * orderRetryDelay(ackWaitMs, handBacks)).toBeGreaterThan(ackWaitMs * 1.3);
+    },
+  );
 });

@@ -2,6 +2,8 @@ import { type DirectStreamAPI } from '@nats-io/jetstream';
 
 /** How long a message waits in place for an earlier message of its run before it is handed back. */
 export const ORDER_WAIT_MS = 2_000;
+/** The least hand-back delay of a message whose run is blocked ({@link orderRetryDelay}). */
+export const ORDER_RETRY_MS = 3_000;
 /** Polling of the stream while waiting: starts fast (a peer is usually a few ms from acking). */
 const POLL_MIN_MS = 2;
 const POLL_MAX_MS = 100;
@@ -32,6 +34,13 @@ export class RunOrder {
   private readonly settled = new BoundedSet(MEMORY);
   private readonly handedBack = new BoundedSet(MEMORY);
   /**
+   * Earlier messages this replica already waited {@link ORDER_WAIT_MS} for in vain: a peer
+   * holds them that may be dead (then they come back only after the ack wait). Later
+   * messages of their run are blocked at once instead of each waiting again, which would
+   * hold a worker and the run's chain for {@link ORDER_WAIT_MS} per message.
+   */
+  private readonly stalled = new BoundedSet(MEMORY);
+  /**
    * Per subject, the last sequence this replica settled: it went in its turn, so nothing
    * before it is left to wait for, and the next check reads the stream from just after it.
    */
@@ -49,6 +58,7 @@ export class RunOrder {
    * {@link ORDER_WAIT_MS}, calling `keepAlive` so the server does not redeliver this one
    * meanwhile. Does not wait for a message this replica handed back: that one comes back
    * later, possibly to this very replica, whose worker must not be busy waiting for it.
+   * Nor, a second time, for one it already waited for in vain (see {@link stalled}).
    */
   async turn(subject: string, seq: number, keepAlive: () => void): Promise<Turn> {
     const deadline = Date.now() + ORDER_WAIT_MS;
@@ -56,7 +66,11 @@ export class RunOrder {
     for (let waited = false; ; waited = true) {
       const earlier = await this.firstUnfinished(subject, seq);
       if (earlier === undefined) return { waited };
-      if (this.handedBack.has(earlier) || Date.now() >= deadline) {
+      if (this.handedBack.has(earlier) || this.stalled.has(earlier)) {
+        return { blockedBy: earlier, waited };
+      }
+      if (Date.now() >= deadline) {
+        this.stalled.add(earlier);
         return { blockedBy: earlier, waited };
       }
       keepAlive();
@@ -88,6 +102,7 @@ export class RunOrder {
   /** This replica handled `seq` of `subject` and is acking it. */
   settle(subject: string, seq: number): void {
     this.handedBack.delete(seq);
+    this.stalled.delete(seq);
     this.settled.add(seq);
     if (seq > (this.lastSettled.get(subject) ?? 0)) {
       this.lastSettled.delete(subject); // re-inserted last: the map forgets the oldest runs
@@ -114,6 +129,19 @@ export class RunOrder {
       from = first.seq + 1; // acked here, not yet removed there
     }
   }
+}
+
+/**
+ * How long a message still blocked by an earlier one of its run is handed back for, when
+ * it may be handed back `handBacks` times before it overtakes: {@link ORDER_RETRY_MS}, or
+ * more when the ack wait needs it, so that all hand-backs but two add up to the ack wait.
+ * An earlier message that a crashed replica held is redelivered only after the ack wait:
+ * the rest of its run must not overtake it before (with 3 s and the normalizer's eight
+ * hand-backs, 24 s, short of the default 30 s). The same delay every time, so the messages
+ * of a run handed back in order come back in order.
+ */
+export function orderRetryDelay(ackWaitMs: number, handBacks: number): number {
+  return Math.max(ORDER_RETRY_MS, Math.ceil(ackWaitMs / Math.max(1, handBacks - 2)));
 }
 
 /** A set that forgets its oldest members beyond `limit`. */

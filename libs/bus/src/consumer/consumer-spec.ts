@@ -3,6 +3,9 @@ import { type BatchContext, type EventContext } from './context';
 import { type GapHook } from './gap';
 import { type BatchOutcome, type Outcome } from './outcome';
 
+/** The ack wait of a durable consumer that names none. */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+
 /** How a durable consumer binds and behaves (DESIGN.md §5). */
 export interface ConsumerOptions {
   /** Durable consumer name (also names its dead letters: `deadletter.<durable>.<family>`). */

@@ -19,7 +19,7 @@ import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
 import { ensureConsumer } from '../provisioning/provision';
 import { type Publisher } from '../publisher/publisher';
 import { within } from '../within';
-import { type ConsumerSpec } from './consumer-spec';
+import { type ConsumerSpec, DEFAULT_ACK_WAIT_MS } from './consumer-spec';
 import { BatchContext, EventContext } from './context';
 import { GapDetector } from './gap-detector';
 import { describe, isolate, type Verdict } from './isolate';
@@ -95,7 +95,7 @@ export class DurableConsumer<F extends Family = Family> {
     this.logger = new Logger(`Consumer ${source.durable}`);
     this.metrics = deps.metrics ?? NOOP_BUS_METRICS;
     this.maxDeliver = spec.maxDeliver ?? 5;
-    this.ackWaitMs = spec.ackWaitMs ?? 30_000;
+    this.ackWaitMs = spec.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     const detectGaps =
       !source.redrive && source.filterSubject === undefined && spec.family !== 'agent';
     this.gaps = detectGaps
