@@ -42,6 +42,7 @@ export interface ConsoleFixture {
   readonly consoleUrl: string;
   readonly ingestUrl: string;
   readonly traceStoreUrl: string;
+  readonly leaseHistoryUrl: string;
   readonly browser: Browser;
   /** A browser context whose requests to anything but 127.0.0.1 fail and are listed here. */
   context(): Promise<BrowserContext>;
@@ -102,6 +103,7 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
       consoleUrl: `http://127.0.0.1:${consolePort}`,
       ingestUrl,
       traceStoreUrl: `http://127.0.0.1:${traceStore}`,
+      leaseHistoryUrl: `http://127.0.0.1:${leaseHistory}`,
       browser,
       foreignRequests,
       context: async () => {
@@ -170,4 +172,19 @@ export class TraceEvents {
   since(from: number): object[] {
     return this.events.slice(from);
   }
+}
+
+/** A CloudEvent of the lease_history or completion family. */
+export function leaseEvent(
+  family: 'lease_history' | 'completion',
+  kind: string,
+  data: Record<string, unknown>,
+): object {
+  return {
+    specversion: '1.0',
+    id: uniqueName(`${family}-${kind}`),
+    source: 'test/console',
+    type: `runlog.${family}.${kind}`,
+    data,
+  };
 }

@@ -4,6 +4,7 @@ import { uniqueName, waitFor } from '@runlog/testing';
 import { type Page } from 'playwright-core';
 import {
   type ConsoleFixture,
+  leaseEvent,
   READ_KEY,
   root,
   SCREENSHOTS,
@@ -292,5 +293,63 @@ describe('/traces and /traces/{id}', () => {
       .add('op_end', 'agent', { outputs: {}, status: 'ok', duration_ms: 200, yield_count: 0 });
     await fx.post(live.since(from));
     await page.locator('tr[data-row="0"] .badge', { hasText: 'ok' }).waitFor({ timeout: 10_000 });
+  });
+});
+
+describe('/executions/{id}', () => {
+  const executionId = uniqueName('console-exec');
+  const t0 = Date.now() - 60_000;
+  const at = (s: number) => new Date(t0 + s * 1_000).toISOString();
+  const lease = (kind: string, s: number, data: Record<string, unknown> = {}) =>
+    leaseEvent('lease_history', kind, { execution_id: executionId, at: at(s), ...data });
+
+  beforeAll(async () => {
+    await fx.post([
+      lease('acquired', 0, { lease_id: 'L1', worker_instance_id: 'w1' }),
+      lease('renewed', 10, { lease_id: 'L1', worker_instance_id: 'w1' }),
+      lease('expired', 20, { lease_id: 'L1', prev_owner: 'w1' }),
+      // A renewal of an expired lease: kept, and flagged as an anomaly.
+      lease('renewed', 25, { lease_id: 'L1', worker_instance_id: 'w1' }),
+      leaseEvent('completion', 'completed', {
+        execution_id: executionId,
+        outcome: 'success',
+        at: at(30),
+      }),
+    ]);
+    await waitFor(
+      `lease of ${executionId} with its anomaly and outcome`,
+      async () => {
+        const response = await fetch(`${fx.leaseHistoryUrl}/v1/executions/${executionId}/lease`, {
+          headers: { authorization: `Bearer ${READ_KEY}` },
+        });
+        if (response.status !== 200) return undefined;
+        const body = (await response.json()) as { anomalies: unknown[]; outcome: unknown };
+        return body.anomalies.length > 0 && body.outcome !== null ? true : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
+  }, 30_000);
+
+  it('draws the lease on a time axis with its anomaly marked, the completion, and new events live', async () => {
+    await page.goto(`${fx.consoleUrl}/executions/${executionId}`);
+    await page.getByText('Live: new lease events appear as they arrive').waitFor();
+    expect(
+      await page
+        .locator('.history tbody tr')
+        .evaluateAll((trs: DomElement[]) => trs.map((tr) => tr.getAttribute('data-kind'))),
+    ).toEqual(['acquired', 'renewed', 'expired', 'renewed', 'completed']);
+    expect(await page.getByTestId('outcome').innerText()).toBe('success');
+    const markers = page.locator('.timeline .marker');
+    expect(await markers.count()).toBe(4);
+    const anomalous = page.locator('.timeline .marker.anomaly');
+    expect(await anomalous.count()).toBe(1);
+    expect(await anomalous.getAttribute('aria-label')).toMatch(/^renewed at .*anomaly: /);
+    expect(await page.locator('.history tr.anomaly').count()).toBe(1);
+
+    // Live, through lease-history's SSE stream (proxied, the key as access_token).
+    await fx.post([lease('reclaimed', 40, { new_lease_id: 'L2', new_owner: 'w2' })]);
+    await page.locator('.timeline .marker.kind-reclaimed').waitFor({ timeout: 10_000 });
+    await page.locator('.history tbody tr[data-kind="reclaimed"]').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-execution.png') });
   });
 });

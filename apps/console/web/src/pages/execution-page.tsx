@@ -46,12 +46,17 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
       let all: HistoryEvent[] = [];
       let after: string | null = null;
       for (let page = 0; page < FIRST_PAGES; page++) {
+        // An execution with no lease event yet is a 404: an empty history, then live.
         const answer: HistoryPage = await getJson<HistoryPage>(
           'lease-history',
           `executions/${id}/lease-history`,
           { limit: HISTORY_PAGE, after: after ?? undefined },
           signal,
-        );
+        ).catch((e: unknown) => {
+          if (e instanceof ApiFailure && e.status === 404)
+            return { execution_id: executionId, events: [], next_after: null };
+          throw e;
+        });
         all = [...all, ...answer.events];
         after = answer.next_after;
         if (after === null) break;
