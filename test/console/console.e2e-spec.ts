@@ -102,8 +102,16 @@ describe('console server', () => {
     const ok = await fetch(api, { headers: { authorization: `Bearer ${READ_KEY}` } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toHaveProperty('traces');
-    // `access_token` (for EventSource) works too and is not passed on in the URL.
-    expect((await fetch(`${api}?access_token=${READ_KEY}`)).status).toBe(200);
+    // `?access_token=` (for EventSource) only on the SSE stream, as on the service itself.
+    expect((await fetch(`${api}?access_token=${READ_KEY}`)).status).toBe(401);
+    const abort = new AbortController();
+    const stream = await fetch(
+      `${fx.consoleUrl}/api/lease-history/v1/lease-history/stream?access_token=${READ_KEY}`,
+      { signal: abort.signal },
+    );
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    abort.abort();
     // Nothing but the services' /v1 routes.
     const escape = await fetch(`${fx.consoleUrl}/api/trace-store/v1/%2e%2e/metrics`, {
       headers: { authorization: `Bearer ${READ_KEY}` },

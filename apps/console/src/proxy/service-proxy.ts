@@ -8,11 +8,20 @@ export interface Upstream {
   /** The path segment under `/api/`: `/api/trace-store/v1/traces` is trace-store's `/v1/traces`. */
   readonly name: 'trace-store' | 'lease-history';
   origin(config: RunlogConfig): string;
+  /**
+   * Its SSE routes under `/v1/`: the only ones that take the key as `?access_token=`, as on
+   * the service itself (`EventSource` cannot set headers).
+   */
+  readonly streams: readonly string[];
 }
 
 export const CONSOLE_UPSTREAMS: readonly Upstream[] = [
-  { name: 'trace-store', origin: (config) => config.console.traceStoreUrl },
-  { name: 'lease-history', origin: (config) => config.console.leaseHistoryUrl },
+  { name: 'trace-store', origin: (config) => config.console.traceStoreUrl, streams: [] },
+  {
+    name: 'lease-history',
+    origin: (config) => config.console.leaseHistoryUrl,
+    streams: ['lease-history/stream'],
+  },
 ];
 
 /** The request headers worth passing on; everything else (cookies, hop-by-hop) stays here. */
@@ -93,6 +102,8 @@ async function forward(
  * `GET /api/<service>/v1/*`: forwarded to the service's `/v1/*` with the caller's key. The
  * console checks the key first (`read`, as every route of it that reads data), the service
  * checks it again. Only `v1` routes: the services' metrics and docs are not the console's.
+ * Only GET: the admin actions to come (dead letters, rebuilds) add their own routes, with
+ * `admin`.
  */
 export function registerServiceProxies(fastify: FastifyInstance, config: RunlogConfig): void {
   for (const upstream of CONSOLE_UPSTREAMS) {
@@ -101,8 +112,15 @@ export function registerServiceProxies(fastify: FastifyInstance, config: RunlogC
     fastify.route({
       method: 'GET',
       url: `${prefix}*`,
-      config: { runlogAccess: 'read', runlogQueryToken: true },
+      config: { runlogAccess: 'read' },
       handler: (request, reply) => forward(prefix, origin, request, reply),
     });
+    for (const stream of upstream.streams)
+      fastify.route({
+        method: 'GET',
+        url: `${prefix}${stream}`,
+        config: { runlogAccess: 'read', runlogQueryToken: true },
+        handler: (request, reply) => forward(prefix, origin, request, reply),
+      });
   }
 }
