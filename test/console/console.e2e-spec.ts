@@ -38,18 +38,22 @@ afterEach(() => {
   expect(fx.foreignRequests).toEqual([]);
 });
 
-/** The trace-store answer for one trace once it holds `events` events. */
+/** Resolves once trace-store holds `events` events of the trace (read a page at a time). */
 async function stored(requestId: string, events: number): Promise<void> {
+  const url = `${fx.traceStoreUrl}/v1/traces/${encodeURIComponent(requestId)}?limit=1000`;
+  const headers = { authorization: `Bearer ${READ_KEY}` };
   await waitFor(
     `trace ${requestId} with ${events} events`,
     async () => {
-      const response = await fetch(
-        `${fx.traceStoreUrl}/v1/traces/${encodeURIComponent(requestId)}?limit=1000`,
-        { headers: { authorization: `Bearer ${READ_KEY}` } },
-      );
-      if (response.status !== 200) return undefined;
-      const body = (await response.json()) as { events: unknown[] };
-      return body.events.length >= events ? true : undefined;
+      let count = 0;
+      for (let after: string | null = ''; after !== null;) {
+        const response = await fetch(after ? `${url}&after=${after}` : url, { headers });
+        if (response.status !== 200) return undefined;
+        const body = (await response.json()) as { events: unknown[]; next_after: string | null };
+        count += body.events.length;
+        after = body.next_after;
+      }
+      return count >= events ? true : undefined;
     },
     { timeoutMs: 15_000, intervalMs: 50 },
   );
@@ -301,6 +305,71 @@ describe('/traces and /traces/{id}', () => {
       .add('op_end', 'agent', { outputs: {}, status: 'ok', duration_ms: 200, yield_count: 0 });
     await fx.post(live.since(from));
     await page.locator('tr[data-row="0"] .badge', { hasText: 'ok' }).waitFor({ timeout: 10_000 });
+  });
+});
+
+describe('a large trace', () => {
+  // 551 spans (a root, 50 children, 10 leaves each): 1,102 events, three pages of 500.
+  const requestId = uniqueName('console-big');
+  const trace = new TraceEvents(requestId, Date.now() - 120_000, 1);
+  trace.add('op_start', 'big', { inputs: {} });
+  for (let i = 0; i < 50; i++) {
+    trace.add('op_start', `big.s${i}`, { inputs: {} });
+    for (let j = 0; j < 10; j++)
+      trace
+        .add('op_start', `big.s${i}.l${j}`, { inputs: { i, j } })
+        .add('op_end', `big.s${i}.l${j}`, {
+          outputs: {},
+          status: 'ok',
+          duration_ms: 1,
+          yield_count: 0,
+        });
+    trace.add('op_end', `big.s${i}`, {
+      outputs: {},
+      status: 'ok',
+      duration_ms: 21,
+      yield_count: 0,
+    });
+  }
+  trace
+    .add('op_end', 'big', { outputs: {}, status: 'ok', duration_ms: 1_100, yield_count: 0 })
+    // A broken rule: an end without a start. Kept, and warned about.
+    .add('op_end', 'big.ghost', { outputs: {}, status: 'ok', duration_ms: 1, yield_count: 0 });
+
+  beforeAll(async () => {
+    await fx.post(trace.events.slice(0, 900));
+    await fx.post(trace.events.slice(900));
+    await stored(requestId, trace.events.length);
+  }, 30_000);
+
+  it('opens folded, says its warnings, and reads the events of a late span page by page', async () => {
+    await page.goto(`${fx.consoleUrl}/traces/${requestId}`);
+    await page.locator('tr[data-row="0"]').waitFor();
+    // Folded below the second level: the root and its 50 children.
+    expect(await page.locator('.waterfall tbody tr').count()).toBe(51);
+    expect(await page.locator('.warnings').innerText()).toContain('op_end_without_start');
+
+    await page.getByRole('button', { name: 'Expand big.s49' }).click();
+    await page.locator('tr[data-row="0.49.9"]').waitFor();
+    await page.getByRole('button', { name: /^Span big\.s49\.l9,/ }).click();
+    const details = page.locator('.details');
+    const read = details.getByTestId('events-read');
+    await read.getByText('500 events of the trace read, more to read').waitFor();
+    // Its events are on the third page: not read until asked for.
+    expect(await details.locator('[data-event-kind]').count()).toBe(0);
+    const more = details.getByRole('button', { name: 'Load more events of the trace' });
+    await more.click();
+    await read.getByText('1000 events of the trace read, more to read').waitFor();
+    expect(await details.locator('[data-event-kind]').count()).toBe(0);
+    await more.click();
+    await read.getByText(`${trace.events.length} events of the trace read, all`).waitFor();
+    await details.locator('[data-event-kind="op_end"]').waitFor();
+    expect(
+      await details
+        .locator('[data-event-kind]')
+        .evaluateAll((els: DomElement[]) => els.map((e) => e.getAttribute('data-event-kind'))),
+    ).toEqual(['op_start', 'op_end']);
+    await more.waitFor({ state: 'detached' });
   });
 });
 

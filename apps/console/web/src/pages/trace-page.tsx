@@ -76,8 +76,8 @@ export function TracePage({ requestId }: { requestId: string }) {
         getJson<TraceTree>('trace-store', `traces/${id}/tree`, {}, signal),
         getJson<TraceUsage>('trace-store', `traces/${id}/usage`, {}, signal),
       ]);
-      let events = before.events;
-      const last = events[events.length - 1];
+      const fresh: TraceEvent[] = [];
+      const last = before.events[before.events.length - 1];
       if (before.nextAfter === null && last) {
         let after: string | null = last.cursor;
         while (after !== null && !signal.aborted) {
@@ -87,11 +87,13 @@ export function TracePage({ requestId }: { requestId: string }) {
             { limit: EVENTS_PAGE, after },
             signal,
           );
-          events = [...events, ...page.events];
+          fresh.push(...page.events);
           after = page.next_after;
         }
       }
+      // What changed meanwhile (a page read by "Load more") stays.
       const now = latest.current ?? before;
+      const events = fresh.length > 0 ? [...now.events, ...fresh] : now.events;
       setLoaded({ ...now, tree, usage, events, checkedAt: new Date().toISOString() });
     };
 
@@ -143,9 +145,12 @@ export function TracePage({ requestId }: { requestId: string }) {
     return marked;
   }, [loaded?.events, loaded?.warnings, rows]);
 
+  // One page at a time, whatever the clicks: a second read of the same page would repeat it.
+  const reading = useRef(false);
   const loadMore = async () => {
     const current = latest.current;
-    if (!current || current.nextAfter === null) return;
+    if (!current || current.nextAfter === null || reading.current) return;
+    reading.current = true;
     setLoadingEvents(true);
     try {
       const page = await getJson<EventsPage>('trace-store', `traces/${id}`, {
@@ -157,6 +162,7 @@ export function TracePage({ requestId }: { requestId: string }) {
     } catch (e) {
       setError({ message: describeError(e), missing: false });
     } finally {
+      reading.current = false;
       setLoadingEvents(false);
     }
   };
@@ -276,6 +282,7 @@ export function TracePage({ requestId }: { requestId: string }) {
           <SpanDetails
             node={selectedRow.node}
             events={eventsOf(selectedRow.node, loaded.events)}
+            eventsRead={loaded.events.length}
             warnings={selectedWarnings}
             moreEvents={loaded.nextAfter !== null}
             loadingEvents={loadingEvents}

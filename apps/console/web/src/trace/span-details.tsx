@@ -7,6 +7,8 @@ export function SpanDetails(props: {
   node: TraceNode;
   events: readonly TraceEvent[];
   warnings: readonly TraceWarning[];
+  /** How many events of the whole trace are read so far. */
+  eventsRead: number;
   moreEvents: boolean;
   loadingEvents: boolean;
   onLoadMore: () => void;
@@ -95,6 +97,9 @@ export function SpanDetails(props: {
         </ul>
       )}
       <h3>Events</h3>
+      <p class="events-read" data-testid="events-read">
+        {props.eventsRead} events of the trace read, {props.moreEvents ? 'more to read' : 'all'}
+      </p>
       {events.length === 0 && !props.moreEvents && <p>No event of this row is loaded.</p>}
       {events.length > 0 && (
         <ol class="events">
