@@ -27,20 +27,20 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
   const [error, setError] = useState<string | undefined>();
   const [live, setLive] = useState<'connecting' | 'live' | 'off'>('off');
   const [selected, setSelected] = useState<string | undefined>();
+  // The cursor the live stream starts after, once every page of the history is read.
+  const [liveFrom, setLiveFrom] = useState<string | undefined>();
   const eventsRef = useRef<readonly HistoryEvent[]>([]);
   eventsRef.current = events;
+
+  const readLease = (signal: AbortSignal) =>
+    getJson<Lease>('lease-history', `executions/${id}/lease`, {}, signal).then(setLease);
 
   useEffect(() => {
     const abort = new AbortController();
     const { signal } = abort;
-    let source: EventSource | undefined;
-    let refresh: ReturnType<typeof setTimeout> | undefined;
-
-    const readLease = () =>
-      getJson<Lease>('lease-history', `executions/${id}/lease`, {}, signal).then(setLease);
 
     const open = async () => {
-      await readLease().catch((e: unknown) => {
+      await readLease(signal).catch((e: unknown) => {
         if (!(e instanceof ApiFailure && e.status === 404)) throw e;
       });
       let all: HistoryEvent[] = [];
@@ -65,41 +65,46 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
       setNextAfter(after);
       setState(all.length === 0 ? 'missing' : 'ready');
       // Live once every page is read: the stream replays from the last cursor seen.
-      if (after === null) follow(all[all.length - 1]?.cursor);
-    };
-
-    const follow = (cursor: string | undefined) => {
-      setLive('connecting');
-      source = new EventSource(
-        streamUrl('lease-history', 'lease-history/stream', {
-          execution_id: executionId,
-          after: cursor ?? '0',
-        }),
-      );
-      const onEvent = (message: MessageEvent<string>) => {
-        const event = JSON.parse(message.data) as HistoryEvent;
-        if (eventsRef.current.some((e) => e.cursor === event.cursor)) return;
-        setEvents((list) => [...list, event]);
-        setState('ready');
-        // The lease's anomalies and state come from lease-history's projection: read it again.
-        clearTimeout(refresh);
-        refresh = setTimeout(() => void readLease().catch(() => undefined), 250);
-      };
-      for (const kind of ['acquired', 'renewed', 'expired', 'reclaimed', 'revoked'])
-        source.addEventListener(kind, onEvent);
-      source.addEventListener('caught_up', () => setLive('live'));
-      source.onerror = () => setLive('connecting');
+      if (after === null) setLiveFrom(all[all.length - 1]?.cursor ?? '0');
     };
 
     open().catch((e: unknown) => {
       if (!signal.aborted) setError(describeError(e));
     });
+    return () => abort.abort();
+  }, [id]);
+
+  useEffect(() => {
+    if (liveFrom === undefined) return undefined;
+    const abort = new AbortController();
+    let refresh: ReturnType<typeof setTimeout> | undefined;
+    setLive('connecting');
+    const source = new EventSource(
+      streamUrl('lease-history', 'lease-history/stream', {
+        execution_id: executionId,
+        after: liveFrom,
+      }),
+    );
+    const onEvent = (message: MessageEvent<string>) => {
+      const event = JSON.parse(message.data) as HistoryEvent;
+      if (eventsRef.current.some((e) => e.cursor === event.cursor)) return;
+      setEvents((list) => [...list, event]);
+      setState('ready');
+      // The lease's anomalies and state come from lease-history's projection: read it again.
+      clearTimeout(refresh);
+      refresh = setTimeout(() => void readLease(abort.signal).catch(() => undefined), 250);
+    };
+    for (const kind of ['acquired', 'renewed', 'expired', 'reclaimed', 'revoked'])
+      source.addEventListener(kind, onEvent);
+    source.addEventListener('caught_up', () => setLive('live'));
+    // EventSource reconnects by itself, sending Last-Event-ID: lease-history resumes there.
+    source.onerror = () => setLive('connecting');
     return () => {
       abort.abort();
-      source?.close();
+      source.close();
       clearTimeout(refresh);
     };
-  }, [id]);
+  }, [id, liveFrom]);
 
   const loadMore = async () => {
     if (nextAfter === null) return;
@@ -108,8 +113,10 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
         limit: HISTORY_PAGE,
         after: nextAfter,
       });
-      setEvents((list) => [...list, ...answer.events]);
+      const all = [...events, ...answer.events];
+      setEvents(all);
       setNextAfter(answer.next_after);
+      if (answer.next_after === null) setLiveFrom(all[all.length - 1]?.cursor ?? '0');
     } catch (e) {
       setError(describeError(e));
     }
@@ -153,7 +160,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
           : live === 'connecting'
             ? 'Connecting to the live stream…'
             : nextAfter !== null
-              ? 'Not live: read the rest of the history first'
+              ? 'Not live yet: it follows new events once the whole history is read'
               : ''}
       </p>
       {events.length > 0 && (
