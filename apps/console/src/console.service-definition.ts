@@ -5,7 +5,7 @@ import { defaultWebRoot, loadSite, registerSite } from './site/static-site';
 
 /**
  * The web console (issue 22): the Vite build of `apps/console/web` served as static files,
- * and `/api/<service>/v1/...` forwarded to the services (docs/decisions.md D30).
+ * and `/api/<service>/v1/...` forwarded to the services (docs/decisions.md D37).
  * `webRoot` is the build's directory (tests point it at `dist/apps/console/web`).
  */
 export function consoleService(webRoot: string = defaultWebRoot()): ServiceDefinition {

@@ -34,7 +34,7 @@ const HEADERS_TIMEOUT_MS = 30_000;
 /**
  * The caller's key, from `Authorization` or (an `EventSource`) `?access_token=`: the console
  * forwards the caller's own key, so a service checks the same scopes it would check if called
- * directly (decisions D30). Undefined in protected mode, where no key is sent.
+ * directly (decisions D37). Undefined in protected mode, where no key is sent.
  */
 function callerKey(request: FastifyRequest, query: URLSearchParams): string | undefined {
   const header = request.headers.authorization;

@@ -1,5 +1,5 @@
 // How the browser reads the services: through the console's own `/api/<service>/v1/...`
-// (decisions D30), with the user's key when the deployment has keys.
+// (decisions D37), with the user's key when the deployment has keys.
 
 /** The services the console server forwards to. */
 export type Service = 'trace-store' | 'lease-history';
