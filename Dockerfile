@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One build, one small runtime image per service:
 #   docker build --target runtime --build-arg APP=ingest -t runlog-ingest .
-# APP is one of: ingest, normalizer, lease-history, trace-store, standalone (all four).
+# APP is one of: ingest, normalizer, lease-history, trace-store, console, standalone (all of them).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

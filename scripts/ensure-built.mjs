@@ -5,19 +5,25 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const marker = join(root, 'dist/apps/standalone/src/main.js');
+// The console's browser app, which `vite build` writes after `nest build`.
+const webMarker = join(root, 'dist/apps/console/web/index.html');
+const SOURCE = /\.(ts|tsx|mts|css|html)$/;
 
 function newestSource(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
+    else if (SOURCE.test(entry.name) && !entry.name.endsWith('.spec.ts'))
       newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
 
-const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
+const built =
+  existsSync(marker) && existsSync(webMarker)
+    ? Math.min(statSync(marker).mtimeMs, statSync(webMarker).mtimeMs)
+    : 0;
 const sources = Math.max(
   newestSource(join(root, 'apps')),
   newestSource(join(root, 'libs')),

@@ -174,6 +174,37 @@ describe('docker-compose.yml', () => {
   );
 });
 
+describe('docker-compose.yml: the console', () => {
+  it('runs on its port after trace-store and lease-history, reading them over the compose network, with the keys and no NATS or database', () => {
+    const service = base.services.console!;
+    expect(service.build).toMatchObject({
+      context: '.',
+      target: 'runtime',
+      args: { APP: 'console' },
+    });
+    expect(existsSync(join(root, 'apps/console/src/main.ts'))).toBe(true);
+    const env = service.environment ?? {};
+    const known = configVariables();
+    expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);
+    const config = loadConfig(env);
+    expect(config.ports.console).toBe(4104);
+    expect(config.console).toEqual({
+      traceStoreUrl: `http://trace-store:${base.services['trace-store']!.environment!.TRACE_STORE_PORT}`,
+      leaseHistoryUrl: `http://lease-history:${base.services['lease-history']!.environment!.LEASE_HISTORY_PORT}`,
+    });
+    expect(config.apiKeys.length).toBeGreaterThan(0);
+    expect(config.nats.credentials).toBeUndefined();
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(service.ports).toEqual(['127.0.0.1:4104:4104']);
+    expect(service.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:4104/health/ready');
+    expect(service.depends_on).toEqual({
+      'trace-store': { condition: 'service_healthy' },
+      'lease-history': { condition: 'service_healthy' },
+    });
+    expect(service.restart).toBe('unless-stopped');
+  });
+});
+
 describe('docker-compose.cluster.yml', () => {
   it('adds two JetStream nodes routed to the first, in the cluster profile', () => {
     const names = ['nats', 'nats-2', 'nats-3'];

@@ -41,7 +41,7 @@ function linesMatching(child: ChildProcess, pattern: RegExp, count: number): Pro
   });
 }
 
-describe('npm start (all four services in one process)', () => {
+describe('npm start (all four services and the console in one process)', () => {
   let nats: NatsServerHandle;
   let dataDir: string;
 
@@ -67,12 +67,13 @@ describe('npm start (all four services in one process)', () => {
       NORMALIZER_PORT: String(await freePort()),
       LEASE_HISTORY_PORT: String(await freePort()),
       TRACE_STORE_PORT: String(await freePort()),
+      CONSOLE_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
       LOG_PRETTY: '0',
     };
   }
 
-  it('brings up four services whose /health/ready answer 200, provisions the streams, and stops on SIGTERM', async () => {
+  it('brings up four services and the console whose /health/ready answer 200, provisions the streams, and stops on SIGTERM', async () => {
     const env = await environment();
     const child = spawn(process.execPath, [main], {
       cwd: root,
@@ -81,8 +82,9 @@ describe('npm start (all four services in one process)', () => {
     });
     const exit = exited(child);
     try {
-      const lines = await linesMatching(child, /^runlog \S+ listening on /, 4);
+      const lines = await linesMatching(child, /^runlog \S+ listening on /, 5);
       expect(lines.map((l) => l.split(' ')[1]).sort()).toEqual([
+        'console',
         'ingest',
         'lease-history',
         'normalizer',
@@ -120,6 +122,19 @@ describe('npm start (all four services in one process)', () => {
           'not_found',
         );
       }
+
+      // The console: ready once the services it reads answer; its pages are served.
+      const consoleUrl = `http://127.0.0.1:${env.CONSOLE_PORT}`;
+      const consoleReady = await fetch(`${consoleUrl}/health/ready`);
+      const consoleHealth = (await consoleReady.json()) as {
+        info: Record<string, { status: string }>;
+      };
+      expect(consoleReady.status).toBe(200);
+      expect(consoleHealth.info['trace-store']?.status).toBe('up');
+      expect(consoleHealth.info['lease-history']?.status).toBe('up');
+      const traces = await fetch(`${consoleUrl}/traces`);
+      expect(traces.status).toBe(200);
+      expect(await traces.text()).toContain('<div id="app">');
 
       const nc = await connect({ servers: nats.url });
       try {

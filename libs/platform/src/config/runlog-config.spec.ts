@@ -26,6 +26,11 @@ describe('loadConfig', () => {
       leaseHistory: 4101,
       traceStore: 4102,
       normalizer: 4103,
+      console: 4104,
+    });
+    expect(config.console).toEqual({
+      traceStoreUrl: 'http://127.0.0.1:4102',
+      leaseHistoryUrl: 'http://127.0.0.1:4101',
     });
     expect(config.ingest).toEqual({ maxBatch: 1000, maxBodyBytes: 4 * 1024 * 1024 });
     expect(config.traces).toEqual({ treeMaxNodes: 10_000 });
@@ -187,6 +192,27 @@ describe('loadConfig', () => {
     });
   });
 
+  it('gives the console the services as origins: their ports on loopback, or the URLs given', () => {
+    expect(loadConfig({ TRACE_STORE_PORT: '5102', LEASE_HISTORY_PORT: '5101' }).console).toEqual({
+      traceStoreUrl: 'http://127.0.0.1:5102',
+      leaseHistoryUrl: 'http://127.0.0.1:5101',
+    });
+    const given = loadConfig({
+      CONSOLE_TRACE_STORE_URL: 'http://trace-store:4102/',
+      CONSOLE_LEASE_HISTORY_URL: 'https://lease-history.internal',
+    });
+    expect(given.console).toEqual({
+      traceStoreUrl: 'http://trace-store:4102',
+      leaseHistoryUrl: 'https://lease-history.internal',
+    });
+    expect(() => loadConfig({ CONSOLE_TRACE_STORE_URL: 'http://trace-store:4102/v1' })).toThrow(
+      /CONSOLE_TRACE_STORE_URL: must be an http/,
+    );
+    expect(() => loadConfig({ CONSOLE_LEASE_HISTORY_URL: 'ftp://x' })).toThrow(
+      /CONSOLE_LEASE_HISTORY_URL/,
+    );
+  });
+
   it('treats blank values as unset', () => {
     expect(loadConfig({ INGEST_PORT: '  ', NATS_URL: '' }).ports.ingest).toBe(4100);
   });
@@ -227,6 +253,9 @@ describe('configVariables', () => {
         'LEASE_HISTORY_PORT',
         'TRACE_STORE_PORT',
         'NORMALIZER_PORT',
+        'CONSOLE_PORT',
+        'CONSOLE_TRACE_STORE_URL',
+        'CONSOLE_LEASE_HISTORY_URL',
         'LOG_LEVEL',
         'RUNLOG_HTTP_HOST',
         'RUNLOG_AUTH',

@@ -55,6 +55,16 @@ export interface RunlogConfig {
     readonly leaseHistory: number;
     readonly traceStore: number;
     readonly normalizer: number;
+    readonly console: number;
+  };
+  /**
+   * Where the console (apps/console) reaches the services it shows: `CONSOLE_TRACE_STORE_URL`
+   * and `CONSOLE_LEASE_HISTORY_URL`, by default the services' ports on 127.0.0.1 (the
+   * shape `npm start` runs). Origins only (`http://host:port`), no trailing path.
+   */
+  readonly console: {
+    readonly traceStoreUrl: string;
+    readonly leaseHistoryUrl: string;
   };
   /**
    * The address the HTTP servers bind to: `RUNLOG_HTTP_HOST`, else `0.0.0.0` with keys
@@ -150,6 +160,26 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
     return fallback;
   };
 
+  // A service's HTTP origin for the console: the variable, else its port on loopback.
+  const origin = (name: string, port: number): string => {
+    const raw = read(name);
+    if (raw === undefined) return `http://127.0.0.1:${port}`;
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash) {
+      fail(
+        name,
+        `must be an http:// or https:// origin such as http://trace-store:4102, got "${raw}"`,
+      );
+      return raw;
+    }
+    return url.origin;
+  };
+
   const servers = (read('NATS_URL') ?? 'nats://127.0.0.1:4222').split(',').map((s) => s.trim());
   for (const server of servers) {
     if (
@@ -190,6 +220,13 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
       `is not set, so the HTTP servers answer on loopback only (protected mode), but RUNLOG_HTTP_HOST is ${httpHost}: set RUNLOG_API_KEYS, or RUNLOG_AUTH=off to serve the network without keys`,
     );
   }
+  const ports = {
+    ingest: integer('INGEST_PORT', 4100, 0, 65535),
+    leaseHistory: integer('LEASE_HISTORY_PORT', 4101, 0, 65535),
+    traceStore: integer('TRACE_STORE_PORT', 4102, 0, 65535),
+    normalizer: integer('NORMALIZER_PORT', 4103, 0, 65535),
+    console: integer('CONSOLE_PORT', 4104, 0, 65535),
+  };
   const sseMax = integer('RUNLOG_SSE_MAX', 256, 1, 100_000);
   const requestTimeoutMs = duration('RUNLOG_HTTP_REQUEST_TIMEOUT', 30_000, 1_000, 3_600_000);
 
@@ -200,11 +237,10 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
     dataDir: read('RUNLOG_DATA_DIR') ?? './data',
     apiKeys,
     normalizerDurability: oneOf('NORMALIZER_DURABILITY', DURABILITY, 'compacted'),
-    ports: {
-      ingest: integer('INGEST_PORT', 4100, 0, 65535),
-      leaseHistory: integer('LEASE_HISTORY_PORT', 4101, 0, 65535),
-      traceStore: integer('TRACE_STORE_PORT', 4102, 0, 65535),
-      normalizer: integer('NORMALIZER_PORT', 4103, 0, 65535),
+    ports,
+    console: {
+      traceStoreUrl: origin('CONSOLE_TRACE_STORE_URL', ports.traceStore),
+      leaseHistoryUrl: origin('CONSOLE_LEASE_HISTORY_URL', ports.leaseHistory),
     },
     httpHost,
     auth,

@@ -5,7 +5,7 @@ import { type RunlogConfig } from '../config/runlog-config';
 
 /** How to build and where to serve one runlog service; `runServices` hosts one or several. */
 export interface ServiceDefinition {
-  readonly name: 'ingest' | 'normalizer' | 'lease-history' | 'trace-store';
+  readonly name: 'ingest' | 'normalizer' | 'lease-history' | 'trace-store' | 'console';
   module(config: RunlogConfig): DynamicModule;
   port(config: RunlogConfig): number;
   bodyLimit?(config: RunlogConfig): number;
