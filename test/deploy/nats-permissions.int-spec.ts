@@ -98,6 +98,34 @@ describe('NATS permissions of deploy/nats/nats.conf', () => {
     );
   });
 
+  it("no user can read another's replies: a producer may subscribe to its own inbox prefix only", async () => {
+    // Replies carry PubAcks, JetStream API answers and the messages a pull delivers: a
+    // producer subscribed to `_INBOX.>` would read every event the services consume.
+    const nc = await connectAs('producer');
+    const errors = new Recorder<string>();
+    void (async () => {
+      for await (const status of nc.status())
+        if (status.type === 'error') errors.push(String(status.error));
+    })();
+    nc.subscribe('_INBOX.>');
+    nc.subscribe('_INBOX_trace-store.>');
+    await errors.until(
+      (items) =>
+        items.some((e) => /Permissions Violation for Subscription to "_INBOX\.>"/.test(e)) &&
+        items.some((e) =>
+          /Permissions Violation for Subscription to "_INBOX_trace-store\.>"/.test(e),
+        ),
+      'both subscribe violations',
+    );
+    // Its own prefix works: a publish to the async ingress gets its PubAck there.
+    expect(await publishAs('producer', 'ingest.trace.x')).toBe(INGEST_STREAM);
+    // A service connected as loadConfig does uses `_INBOX_<NATS_USER>` and still pulls.
+    expect(loadConfig(nats.env('trace-store')).nats.inboxPrefix).toBe('_INBOX_trace-store');
+    const bus = await busAs('trace-store');
+    const info = await bus.manager.streams.info(streamName('trace'));
+    expect(info.config.name).toBe(streamName('trace'));
+  });
+
   it('ingest may publish to every family stream, and to live.engine.>', async () => {
     expect(await publishAs('ingest', 'events.trace.x')).toBe(streamName('trace'));
     expect(await publishAs('ingest', 'events.engine.qwen3')).toBe(streamName('engine'));

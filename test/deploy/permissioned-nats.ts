@@ -31,7 +31,7 @@ export interface PermissionedNats {
   readonly url: string;
   /** `NATS_URL`, `NATS_USER` and `NATS_PASS` of a user, as compose gives them to a service. */
   env(user: NatsUser): Record<string, string>;
-  /** A plain nats.js connection as the user. */
+  /** A plain nats.js connection as the user, with its own reply prefix `_INBOX_<user>`. */
   connect(user: NatsUser): Promise<NatsConnection>;
   /** The server's permission-violation log lines so far (`Publish Violation`, `Subscription Violation`). */
   violations(): string[];
@@ -101,7 +101,14 @@ export async function startPermissionedNats(
     url,
     env: (user) => ({ NATS_URL: url, NATS_USER: user, NATS_PASS: passwords[user] }),
     connect: (user) =>
-      connect({ servers: url, user, pass: passwords[user], name: `natsperm-${user}` }),
+      connect({
+        servers: url,
+        user,
+        pass: passwords[user],
+        name: `natsperm-${user}`,
+        // Each user's replies under a prefix of its own (admin may use any).
+        ...(user === 'admin' ? {} : { inboxPrefix: `_INBOX_${user}` }),
+      }),
     violations: () => log.split('\n').filter((line) => /Violation/.test(line)),
     stop: async () => {
       await stopProcess(child);

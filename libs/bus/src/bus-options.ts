@@ -14,6 +14,12 @@ export interface BusOptions {
   /** Connection name shown in the server's monitoring (`runlog-<service>`). */
   readonly name: string;
   readonly credentials?: BusCredentials;
+  /**
+   * The prefix of this connection's reply subjects (default `_INBOX`). Give each NATS user
+   * its own and allow it `<prefix>.>` only: replies carry PubAcks, JetStream API answers
+   * and pulled messages, so a user who may subscribe to `_INBOX.>` reads everyone's.
+   */
+  readonly inboxPrefix?: string;
   readonly streams: {
     /** Replicas of every stream (1 on a single server). */
     readonly replicas: number;

@@ -65,7 +65,10 @@ export class Bus {
   ) {
     this.metrics = options.metrics ?? NOOP_BUS_METRICS;
     this.js = jetstream(connection);
-    this.publisher = new Publisher(connection, { metrics: this.metrics });
+    this.publisher = new Publisher(connection, {
+      metrics: this.metrics,
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+    });
     this.deadLetters = new DeadLetters(this.js, manager, this.publisher);
   }
 

@@ -34,6 +34,7 @@ export async function connectNats(options: BusOptions): Promise<NatsConnection> 
     reconnectJitter: 500,
     pingInterval: 10_000,
     noAsyncTraces: true,
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     ...(await credentialOptions(options.credentials)),
   });
   void logStatus(nc);

@@ -36,6 +36,8 @@ export interface PublisherOptions {
   /** Retries of a timeout or missing stream, with backoff (default 3). Safe: the msgID dedupes. */
   readonly retries?: number;
   readonly metrics?: BusMetrics;
+  /** The connection's `inboxPrefix`, under which the PubAcks come back (default `_INBOX`). */
+  readonly inboxPrefix?: string;
 }
 
 interface Pending {
@@ -83,7 +85,7 @@ export class Publisher {
     this.window = options.window ?? 512;
     this.retries = options.retries ?? 3;
     this.metrics = options.metrics ?? NOOP_BUS_METRICS;
-    this.inbox = createInbox();
+    this.inbox = createInbox(options.inboxPrefix);
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (_, msg) => this.onAck(msg) });
     this.sweeper = setInterval(() => this.expire(), Math.min(250, this.timeoutMs / 4));
     this.sweeper.unref();

@@ -6,6 +6,7 @@ export function busOptionsFromConfig(config: RunlogConfig, service: string): Bus
   return {
     servers: [...config.nats.servers],
     name: `runlog-${service}`,
+    inboxPrefix: config.nats.inboxPrefix,
     ...(config.nats.credentials ? { credentials: config.nats.credentials } : {}),
     streams: { replicas: config.streams.replicas, maxAgeMs: config.streams.maxAgeMs },
   };

@@ -46,6 +46,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('gives the connection a reply prefix: NATS_INBOX_PREFIX, else per user, else _INBOX', () => {
+    expect(loadConfig({}).nats.inboxPrefix).toBe('_INBOX');
+    expect(loadConfig({ NATS_USER: 'lease-history', NATS_PASS: 'p' }).nats.inboxPrefix).toBe(
+      '_INBOX_lease-history',
+    );
+    expect(loadConfig({ NATS_USER: 'a.b*c', NATS_PASS: 'p' }).nats.inboxPrefix).toBe(
+      '_INBOX_a_b_c',
+    );
+    expect(loadConfig({ NATS_INBOX_PREFIX: '_R.svc' }).nats.inboxPrefix).toBe('_R.svc');
+    expect(() => loadConfig({ NATS_INBOX_PREFIX: '_INBOX.>' })).toThrow(/NATS_INBOX_PREFIX/);
+    expect(() => loadConfig({ NATS_INBOX_PREFIX: 'a..b' })).toThrow(/NATS_INBOX_PREFIX/);
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       NATS_URL: 'nats://a:4222, nats://b:4222',
@@ -72,6 +85,7 @@ describe('loadConfig', () => {
     expect(config.nats).toEqual({
       servers: ['nats://a:4222', 'nats://b:4222'],
       credentials: { user: 'u', pass: 'p' },
+      inboxPrefix: '_INBOX_u', // a user's replies under a prefix of its own
     });
     expect(config.streams).toEqual({
       replicas: 3,

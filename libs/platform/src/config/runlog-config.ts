@@ -4,6 +4,12 @@ import { parseDuration } from './duration';
 /** The NATS connection settings of DESIGN.md §6. */
 export interface NatsSettings {
   readonly servers: readonly string[];
+  /**
+   * The prefix of the connection's reply subjects (`NATS_INBOX_PREFIX`; default
+   * `_INBOX_<NATS_USER>` with a user, else `_INBOX`): with one per user, a user allowed
+   * `<prefix>.>` reads only its own replies (PubAcks, API answers, pulled messages).
+   */
+  readonly inboxPrefix: string;
   readonly credentials?:
     | { readonly credsFile: string }
     | { readonly user: string; readonly pass: string }
@@ -119,6 +125,25 @@ export function maxAgeVariable(family: Family): string {
   return `RUNLOG_${family.toUpperCase()}_MAX_AGE`;
 }
 
+/** A subject prefix of plain tokens (no wildcards), as nats.js takes for `inboxPrefix`. */
+const INBOX_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+function inboxPrefix(
+  read: (name: string) => string | undefined,
+  fail: (name: string, problem: string) => void,
+  credentials: NatsSettings['credentials'],
+): string {
+  const given = read('NATS_INBOX_PREFIX');
+  if (given !== undefined) {
+    if (INBOX_PREFIX.test(given)) return given;
+    fail('NATS_INBOX_PREFIX', 'must be subject tokens of A-Z, a-z, 0-9, _ and - (no wildcards)');
+  }
+  // One of its own per user, so the permissions can give each user only its replies.
+  if (credentials && 'user' in credentials)
+    return `_INBOX_${credentials.user.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  return '_INBOX';
+}
+
 /**
  * Parses the environment into a {@link RunlogConfig}, or throws a {@link ConfigurationError}
  * naming every invalid variable. Blank values count as unset.
@@ -231,7 +256,11 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
   const requestTimeoutMs = duration('RUNLOG_HTTP_REQUEST_TIMEOUT', 30_000, 1_000, 3_600_000);
 
   const config: RunlogConfig = {
-    nats: { servers, ...(credentials ? { credentials } : {}) },
+    nats: {
+      servers,
+      inboxPrefix: inboxPrefix(read, fail, credentials),
+      ...(credentials ? { credentials } : {}),
+    },
     streams: { replicas: integer('RUNLOG_STREAM_REPLICAS', 1, 1, 5), maxAgeMs },
     ...(databaseUrl ? { databaseUrl } : {}),
     dataDir: read('RUNLOG_DATA_DIR') ?? './data',

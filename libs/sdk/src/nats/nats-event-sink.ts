@@ -6,7 +6,11 @@ import { NatsTransport, type NatsSinkMode } from './nats-transport';
 export interface NatsEventSinkOptions extends SinkOptions {
   /** NATS servers (default `nats://127.0.0.1:4222`); ignored with `connection`. */
   readonly servers?: string | readonly string[];
-  /** Credentials, TLS and other nats.js connection options for the connection the sink opens. */
+  /**
+   * Credentials, TLS and other nats.js connection options for the connection the sink
+   * opens. With runlog's NATS permissions set `inboxPrefix: '_INBOX_<user>'`: a producer
+   * user may subscribe to its own replies only.
+   */
   readonly connectionOptions?: Omit<ConnectionOptions, 'servers'>;
   /** A connection to publish on instead; the sink never closes it. */
   readonly connection?: NatsConnection;

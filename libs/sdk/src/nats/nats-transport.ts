@@ -207,7 +207,9 @@ export class NatsTransport implements Transport {
 
   private attach(nc: NatsConnection): void {
     this.nc = nc;
-    this.inbox = createInbox();
+    // The connection's own reply prefix: a producer user allowed only `_INBOX_<user>.>`
+    // (deploy/nats/nats.conf) gets its PubAcks there.
+    this.inbox = createInbox(this.options.connectionOptions?.inboxPrefix);
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (_, msg) => this.onAck(msg) });
     this.sweeper = setInterval(() => this.expire(), Math.min(250, this.options.ackTimeoutMs / 4));
     this.sweeper.unref();
