@@ -2,6 +2,7 @@
 export { Bus, type RunningConsumer } from './bus';
 export type { BusOptions, BusCredentials } from './bus-options';
 export { BusError, isBusError, type BusErrorCode } from './errors/bus-error';
+export { classifyBusError } from './errors/classify';
 export {
   Publisher,
   type PublishResult,

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   Bus,
+  classifyBusError,
   type ConsumerTuning,
   DEFAULT_ACK_WAIT_MS,
   type EventContext,
@@ -71,6 +72,9 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
       family: 'agent',
       validate: 'full',
       maxDeliver: NORMALIZER_MAX_DELIVER,
+      // Its store is NATS (KV run state, canonical publishes): NATS or a stream leader
+      // away is an outage, retried past max_deliver, never a reason to park the event.
+      classifyError: classifyBusError,
       concurrency: NORMALIZER_CONCURRENCY,
       handler: { mode: 'event', handle: (event, ctx) => this.handle(store, order, event, ctx) },
     });
