@@ -12,12 +12,21 @@ export interface ClusterFixture {
   connect(seedUrl: string): Promise<Bus>;
   /** The server name that leads the family's stream, once one is elected (and not `not`). */
   leader(family: Family, not?: string): Promise<string>;
+  /** The server name that leads a stream (any: RUNLOG_INGEST, a KV bucket's), once elected. */
+  streamLeader(stream: string, not?: string): Promise<string>;
+  /** The server name that leads a durable consumer, once one is elected. */
+  consumerLeader(stream: string, durable: string): Promise<string>;
+  /**
+   * Moves the leadership of a stream onto `server` (asking its leader to step down until
+   * the election lands there). Best done while nobody publishes to it.
+   */
+  moveStreamLeader(stream: string, server: string): Promise<void>;
   /**
    * Moves the leadership of a durable consumer onto `server` (asking its leader to step
-   * down until the election lands there). Nobody may be pulling from it: a pull request
-   * waiting at the old leader is lost with the leadership.
+   * down until the election lands there). A pull request waiting at the old leader is lost
+   * with the leadership: its consumer asks again only once that request expires.
    */
-  moveConsumerLeader(family: Family, durable: string, server: string): Promise<void>;
+  moveConsumerLeader(stream: string, durable: string, server: string): Promise<void>;
   /** Resolves once the stream has a leader and every other replica is current. */
   replicasCurrent(family: Family): Promise<void>;
   close(): Promise<void>;
@@ -53,39 +62,60 @@ export async function startClusterFixture(families: readonly Family[]): Promise<
   }
 
   const info = (family: Family) => admin.manager.streams.info(streamName(family));
+  const streamLeader = (stream: string, not?: string): Promise<string> =>
+    waitFor(
+      `a leader of ${stream}${not ? ` other than ${not}` : ''}`,
+      async () => {
+        const leader = (await admin.manager.streams.info(stream)).cluster?.leader;
+        return leader && leader !== not ? leader : undefined;
+      },
+      { timeoutMs: CLUSTER_WAIT_MS, intervalMs: 100 },
+    );
+  const consumerLeader = async (stream: string, durable: string): Promise<string | undefined> =>
+    (await admin.manager.consumers.info(stream, durable)).cluster?.leader;
+  /** Asks the leader `current()` names to step down (the `stepDown` API) until `server` leads. */
+  const moveLeader = (
+    what: string,
+    current: () => Promise<string | undefined>,
+    stepDown: string,
+    server: string,
+  ): Promise<void> =>
+    waitFor(
+      `${server} leading ${what}`,
+      async () => {
+        const leader = await current();
+        if (leader === server) return true;
+        if (leader === undefined) return undefined; // an election is under way
+        await admin.connection.request(stepDown, undefined, { timeout: 5_000 });
+        return undefined;
+      },
+      { timeoutMs: CLUSTER_WAIT_MS, intervalMs: 250 },
+    ).then(() => undefined);
   return {
     cluster,
     admin,
     connect: (seedUrl) => connect([seedUrl]),
-    leader: (family, not) =>
-      waitFor(
-        `a leader of ${streamName(family)}${not ? ` other than ${not}` : ''}`,
-        async () => {
-          const leader = (await info(family)).cluster?.leader;
-          return leader && leader !== not ? leader : undefined;
-        },
-        { timeoutMs: CLUSTER_WAIT_MS, intervalMs: 100 },
+    leader: (family, not) => streamLeader(streamName(family), not),
+    streamLeader,
+    consumerLeader: (stream, durable) =>
+      waitFor(`a leader of ${durable} on ${stream}`, () => consumerLeader(stream, durable), {
+        timeoutMs: CLUSTER_WAIT_MS,
+        intervalMs: 100,
+      }),
+    moveStreamLeader: (stream, server) =>
+      moveLeader(
+        stream,
+        async () => (await admin.manager.streams.info(stream)).cluster?.leader,
+        `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`,
+        server,
       ),
-    moveConsumerLeader: async (family, durable, server) => {
-      const stream = streamName(family);
-      const consumerLeader = async (): Promise<string | undefined> =>
-        (await admin.manager.consumers.info(stream, durable)).cluster?.leader;
-      await waitFor(
-        `${server} leading ${durable} on ${stream}`,
-        async () => {
-          const current = await consumerLeader();
-          if (current === server) return true;
-          if (current === undefined) return undefined; // an election is under way
-          await admin.connection.request(
-            `$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${durable}`,
-            undefined,
-            { timeout: 5_000 },
-          );
-          return undefined;
-        },
-        { timeoutMs: CLUSTER_WAIT_MS, intervalMs: 250 },
-      );
-    },
+    moveConsumerLeader: (stream, durable, server) =>
+      moveLeader(
+        `${durable} on ${stream}`,
+        () => consumerLeader(stream, durable),
+        `$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${durable}`,
+        server,
+      ),
     replicasCurrent: async (family) => {
       await waitFor(
         `every replica of ${streamName(family)} current`,

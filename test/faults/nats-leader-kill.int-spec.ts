@@ -115,7 +115,7 @@ describe('a three-node NATS cluster whose stream leader is killed with SIGKILL',
       // The durable's leader is put on the stream leader, so the kill takes both: the
       // consumer has to find its new leader as well as the stream's.
       await (await startLeaseProjector(consuming, target, options)).stop();
-      await fx.moveConsumerLeader('lease_history', DURABLES.leaseHistory, leader);
+      await fx.moveConsumerLeader(streamName('lease_history'), DURABLES.leaseHistory, leader);
       const projector = await startLeaseProjector(consuming, target, options);
       const executions = 20;
       const prefix = uniqueName('exec');

@@ -20,7 +20,8 @@ export const ACK_WAIT_MS = 30_000;
 export interface Accepted<F extends Family> {
   readonly event: RunlogEvent<F>;
   readonly cursor: string;
-  /** When the answer came (ms since the epoch). */
+  /** When the request answered 202 was sent, and when the answer came (ms since the epoch). */
+  readonly sentAt: number;
   readonly at: number;
   /** Answered `duplicate: true`: an earlier, unanswered attempt had stored it. */
   readonly duplicate: boolean;
@@ -35,6 +36,14 @@ export interface HttpProducerOptions {
    * Without it such a failure is recorded in `refused` and the lane moves on.
    */
   readonly retryUnanswered?: boolean;
+  /**
+   * Retry a batch answered 503 (JetStream did not take some of it: a NATS election) with
+   * the same events, until ingest answers 202: ids dedupe, what was written answers
+   * `duplicate: true`. Without it a 503 is recorded in `refused` and the lane moves on.
+   */
+  readonly retryUnavailable?: boolean;
+  /** A lane's pause between two batches (ms): a bounded rate. */
+  readonly paceMs?: number;
 }
 
 /** One request that got no HTTP answer: its events and why. */
@@ -53,30 +62,42 @@ export class HttpProducer<F extends Family> {
   readonly refused: string[] = [];
   /** Requests that got no answer (each retried with the same events when `retryUnanswered`). */
   readonly unanswered: Unanswered[] = [];
-  private made = 0;
+  /** Requests answered 503 (each retried with the same events when `retryUnavailable`). */
+  unavailable = 0;
+  private count = 0;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly lanes: number;
   private readonly batchSize: number;
   private readonly retryUnanswered: boolean;
+  private readonly retryUnavailable: boolean;
+  private readonly paceMs: number;
 
   constructor(
     private readonly url: string,
     private readonly make: (index: number) => RunlogEvent<F>,
-    { lanes = 2, batchSize = 20, retryUnanswered = false }: HttpProducerOptions = {},
+    {
+      lanes = 2,
+      batchSize = 20,
+      retryUnanswered = false,
+      retryUnavailable = false,
+      paceMs = 10,
+    }: HttpProducerOptions = {},
   ) {
     this.lanes = lanes;
     this.batchSize = batchSize;
     this.retryUnanswered = retryUnanswered;
+    this.retryUnavailable = retryUnavailable;
+    this.paceMs = paceMs;
   }
 
   start(): this {
     const lane = async (): Promise<void> => {
       while (!this.stopping) {
-        const events = Array.from({ length: this.batchSize }, () => this.make(this.made++));
+        const events = Array.from({ length: this.batchSize }, () => this.make(this.count++));
         // A batch left unanswered is sent again, the same events, until ingest answers.
         while (!(await this.post(events))) await delay(50); // a bounded retry rate
-        await delay(10); // a bounded rate
+        await delay(this.paceMs); // a bounded rate
       }
     };
     this.loop ??= Promise.all(Array.from({ length: this.lanes }, lane)).then(() => undefined);
@@ -94,10 +115,24 @@ export class HttpProducer<F extends Family> {
     return this.accepted.filter((a) => a.at > at).length;
   }
 
+  /**
+   * The first event answered 202 (and not as a duplicate) to a request sent after `at`:
+   * an event stored after `at`. Undefined when there is none yet.
+   */
+  firstSentAfter(at: number): Accepted<F> | undefined {
+    return this.accepted.find((a) => a.sentAt > at && !a.duplicate);
+  }
+
+  /** Events made so far (in batches sent, answered or not). */
+  get made(): number {
+    return this.count;
+  }
+
   /** False when the request got no answer and is to be sent again. */
   private async post(events: readonly RunlogEvent<F>[]): Promise<boolean> {
     let response: Response;
     let body: { accepted?: Array<{ index: number; cursor: string; duplicate: boolean }> };
+    const sentAt = Date.now();
     try {
       response = await fetch(`${this.url}/v1/events`, {
         method: 'POST',
@@ -113,6 +148,8 @@ export class HttpProducer<F extends Family> {
       this.refused.push(`no answer: ${reason}`);
       return true;
     }
+    if (response.status === 503) this.unavailable++;
+    if (response.status === 503 && this.retryUnavailable) return false;
     if (response.status !== 202 || !body.accepted) {
       this.refused.push(`${response.status} ${JSON.stringify(body)}`);
       return true;
@@ -120,7 +157,7 @@ export class HttpProducer<F extends Family> {
     const at = Date.now();
     for (const entry of body.accepted) {
       const event = events[entry.index]!;
-      this.accepted.push({ event, cursor: entry.cursor, at, duplicate: entry.duplicate });
+      this.accepted.push({ event, cursor: entry.cursor, sentAt, at, duplicate: entry.duplicate });
     }
     return true;
   }

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { type DeliveredEvent, DURABLES, type RunlogEvent, streamName } from '@runlog/contracts';
+import { type DeliveredEvent, DURABLES, streamName } from '@runlog/contracts';
 import { uniqueName, waitFor } from '@runlog/testing';
-import { mapAgentEvent, type RunState } from '../../apps/normalizer/src/mapping';
 import { RunStateStore } from '../../apps/normalizer/src/run-state/run-state-store';
-import { agent, described, scriptedRun } from '../normalizer/normalizer-fixtures';
+import { described } from '../normalizer/normalizer-fixtures';
 import { readStream, repeated, within } from './fault-fixtures';
 import {
   ACK_WAIT_MS,
@@ -16,41 +15,11 @@ import {
   WAIT_MS,
 } from './service-kill-fixtures';
 import { type ServiceProcess } from './service-process';
+import { agentWorkload, expectedRun } from './workloads';
 
 Logger.overrideLogger(['error']);
 
 const MODE = 'full_fidelity';
-
-/**
- * The `index`th raw event of a workload over `runs` runs of one thread: each run goes
- * round the scripted run (start, deltas, tool calls, a suspension, a resume, finishes)
- * again and again, so its starts resume and its later finishes do not count: decisions
- * that need the run state stored before the kill.
- */
-function agentWorkload(thread: string, runs: number) {
-  const script = scriptedRun('t', 'r').map((event) => {
-    const { thread_id: _thread, run_id: _run, ...data } = event.data;
-    return { kind: event.kind, data: data };
-  });
-  return (index: number): RunlogEvent<'agent'> => {
-    const step = script[Math.floor(index / runs) % script.length]!;
-    return agent(step.kind, thread, `r-${index % runs}`, step.data);
-  };
-}
-
-/** `kind@msgId` of the canonical facts the pure mapping gives for a run's events in cursor order, and the run state after them. */
-function expectedRun(delivered: readonly DeliveredEvent<'agent'>[]): {
-  facts: string[];
-  state: RunState | undefined;
-} {
-  let state: RunState | undefined;
-  const facts = delivered.flatMap((event) => {
-    const mapped = mapAgentEvent({ event, state, mode: MODE });
-    state = mapped.state;
-    return mapped.canonical.map((c) => `${c.event.kind}@${c.msgId}`);
-  });
-  return { facts, state };
-}
 
 /** One sample of a Prometheus text answer (0 when absent). */
 async function metric(url: string, sample: string): Promise<number> {
@@ -125,7 +94,10 @@ describe('normalizer killed with SIGKILL mid-batch', () => {
         let facts = 0;
         for (let i = 0; i < runs; i++) {
           const run = `r-${i}`;
-          const expected = expectedRun(delivered.filter((event) => event.data.run_id === run));
+          const expected = expectedRun(
+            delivered.filter((event) => event.data.run_id === run),
+            MODE,
+          );
           const written = canonical.filter((e) => runOf.get(e.data.source_cursor) === run);
           expect(described(written)).toEqual(expected.facts);
           expect((await store.read(thread, run)).state).toEqual(expected.state);

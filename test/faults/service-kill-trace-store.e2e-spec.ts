@@ -1,9 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { DURABLES, type RunlogEvent, streamName } from '@runlog/contracts';
+import { DURABLES, streamName } from '@runlog/contracts';
 import { uniqueName, waitFor } from '@runlog/testing';
-import { typedEvent } from '../bus/bus-fixtures';
 import { getJson } from '../projection-fixture';
-import { at } from '../trace-store/trace-fixtures';
 import { within } from './fault-fixtures';
 import {
   ACK_WAIT_MS,
@@ -16,60 +14,9 @@ import {
   WAIT_MS,
 } from './service-kill-fixtures';
 import { type ServiceProcess } from './service-process';
+import { traceOf, traceWorkload } from './workloads';
 
 Logger.overrideLogger(['error']);
-
-/**
- * The `index`th event of a workload over `traces` traces: each trace's events take turns
- * opening and closing one step op, `seq` counting from 0 and the timestamps 10 ms apart.
- */
-function traceWorkload(prefix: string, traces: number) {
-  return (index: number): RunlogEvent<'trace'> => {
-    const requestId = `${prefix}-${index % traces}`;
-    const seq = Math.floor(index / traces);
-    const op = `step-${Math.floor(seq / 2)}`;
-    const opens = seq % 2 === 0;
-    return typedEvent('trace', opens ? 'op_start' : 'op_end', uniqueName('ce'), {
-      event_id: `${requestId}-e${seq}`,
-      request_id: requestId,
-      op_name: op,
-      ctx: ['main'],
-      timestamp: at(seq * 10),
-      seq,
-      payload: opens
-        ? { inputs: {} }
-        : { outputs: null, status: 'ok', duration_ms: 5, yield_count: 0 },
-    });
-  };
-}
-
-interface TracePage {
-  events: Array<{ cursor: string; event_id: string }>;
-  warnings: unknown[];
-  next_after: string | null;
-}
-
-/** Every event of a trace as `[cursor, event_id]`, a page of `limit` at a time, and the first page's warnings. */
-async function traceOf(
-  url: string,
-  requestId: string,
-  limit: number,
-): Promise<{ events: Array<[string, string]>; warnings: unknown[] }> {
-  const events: Array<[string, string]> = [];
-  let warnings: unknown[] | undefined;
-  let after: string | null = null;
-  do {
-    const query: string = `limit=${limit}${after === null ? '' : `&after=${after}`}`;
-    const page = await getJson<TracePage>(
-      `${url}/v1/traces/${encodeURIComponent(requestId)}?${query}`,
-    );
-    if (page.status !== 200) throw new Error(`trace ${requestId}: ${page.status}`);
-    warnings ??= page.body.warnings;
-    events.push(...page.body.events.map((e): [string, string] => [e.cursor, e.event_id]));
-    after = page.body.next_after;
-  } while (after !== null);
-  return { events, warnings };
-}
 
 // ingest and trace-store each in a process of its own (the built dist/ mains), on a NATS
 // server of the test's own and the embedded PGlite store; trace-store is killed with

@@ -10,6 +10,7 @@ export {
   type PublisherOptions,
 } from './publisher/publisher';
 export { DEFAULT_ACK_WAIT_MS } from './consumer/consumer-spec';
+export { PULL_EXPIRES_MS } from './consumer/durable-consumer';
 export type {
   ConsumerOptions,
   ConsumerTuning,

@@ -12,6 +12,7 @@ import {
   type DeadLetterCause,
   ensureConsumer,
   publishDeadLetter,
+  PULL_EXPIRES_MS,
 } from '@runlog/bus';
 import {
   DURABLES,
@@ -82,6 +83,9 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
     // The server's max_ack_pending bounds the queue: nothing more arrives until some is acked.
     this.messages = await consumer.consume({
       max_messages: MAX_ACK_PENDING,
+      // A pull request lost with the durable's leader (its node killed in a cluster) is
+      // asked again after this, not after nats.js's default of 30 s.
+      expires: PULL_EXPIRES_MS,
       callback: (message) => this.enqueue(message),
     });
   }

@@ -53,14 +53,15 @@ const decoder = new TextDecoder();
 /** The server's own redelivery limit is off: the runtime dead-letters at `maxDeliver` (docs/decisions.md D8). */
 const SERVER_MAX_DELIVER = -1;
 /**
- * How long a pull request lives on the server (its idle heartbeat is half of it). nats.js
- * waits this long before asking again when a request is lost: two missed heartbeats, or a
- * consumer info that fails after a reconnect while the consumer's leader is being elected
- * in a cluster. Its default, 30 s, stalled a projection for as long after a kill -9 of the
- * node leading its durable (test/faults); 5 s bounds that stall, for one small pull
- * request every 5 s while idle.
+ * How long a pull request lives on the server (its idle heartbeat is half of it), for
+ * every `consume()` on a durable: pass it as `expires`. nats.js waits this long before
+ * asking again when a request is lost: two missed heartbeats, or a consumer info that
+ * fails after a reconnect while the consumer's leader is being elected in a cluster. Its
+ * default, 30 s, stalled a projection for as long after a kill -9 of the node leading its
+ * durable (test/faults); 5 s bounds that stall, for one small pull request every 5 s
+ * while idle.
  */
-const PULL_EXPIRES_MS = 5_000;
+export const PULL_EXPIRES_MS = 5_000;
 /** How long stop() waits for the server to drop the pull request before handing messages back. */
 const HAND_BACK_WAIT_MS = 2_000;
 
