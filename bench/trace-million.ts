@@ -43,72 +43,81 @@ function positive(name: string, fallback: number): number {
   return n;
 }
 
+type TraceKind = 'op_start' | 'op_end' | 'llm_usage' | 'annotation';
+
 /**
- * The `i`-th event of the trace. Units of ten: a step span (a root) holding an LLM call with its
- * usage, an annotation, a tool span, the step's own usage and a second annotation; text
- * payloads of ~230 bytes on span starts and ends.
+ * One unit of ten events: a step span (a root) holding an LLM call with its usage, an
+ * annotation, a tool span, the step's own usage and a second annotation; text payloads of
+ * ~230 bytes on span starts and ends.
  */
+const UNIT: ReadonlyArray<{
+  readonly kind: TraceKind;
+  readonly op: string;
+  readonly payload: (unit: number) => object;
+}> = [
+  { kind: 'op_start', op: 'agent.step', payload: (unit) => ({ inputs: { goal: TEXT, unit } }) },
+  { kind: 'op_start', op: 'agent.step.llm', payload: () => ({ inputs: { prompt: TEXT } }) },
+  {
+    kind: 'llm_usage',
+    op: 'agent.step.llm',
+    payload: () => ({
+      model: 'qwen3-4b',
+      prompt_tokens: 120,
+      completion_tokens: 30,
+      total_tokens: 150,
+      cost_usd: 0.0004,
+    }),
+  },
+  {
+    kind: 'op_end',
+    op: 'agent.step.llm',
+    payload: () => ({ outputs: { text: TEXT }, status: 'ok', duration_ms: 1, yield_count: 3 }),
+  },
+  { kind: 'annotation', op: 'agent.step', payload: (unit) => ({ key: 'unit', value: unit }) },
+  { kind: 'op_start', op: 'agent.step.tool', payload: () => ({ inputs: { args: TEXT } }) },
+  {
+    kind: 'op_end',
+    op: 'agent.step.tool',
+    payload: () => ({ outputs: { result: TEXT }, status: 'ok', duration_ms: 1, yield_count: 0 }),
+  },
+  {
+    kind: 'llm_usage',
+    op: 'agent.step',
+    payload: () => ({
+      model: 'qwen3-8b',
+      prompt_tokens: 10,
+      completion_tokens: 5,
+      total_tokens: 15,
+      cost_usd: 0.0001,
+    }),
+  },
+  { kind: 'annotation', op: 'agent.step', payload: () => ({ key: 'tenant', value: 'acme' }) },
+  {
+    kind: 'op_end',
+    op: 'agent.step',
+    payload: () => ({ outputs: null, status: 'ok', duration_ms: 10, yield_count: 0 }),
+  },
+];
+
+/** Each kind's example envelope, built once (spread per event; nothing writes to it). */
+const BASES = new Map(UNIT.map(({ kind }) => [kind, exampleEvent('trace', kind)]));
+
+/** The `i`-th event of the trace: place `i % 10` of unit `i / 10`. */
 function envelopeAt(i: number): CloudEventEnvelope {
-  const unit = Math.floor(i / 10);
-  const at = i % 10;
-  const step = `agent.step`;
-  const [kind, op, payload]: [string, string, object] = (
-    [
-      ['op_start', step, { inputs: { goal: TEXT, unit } }],
-      ['op_start', 'agent.step.llm', { inputs: { prompt: TEXT } }],
-      [
-        'llm_usage',
-        'agent.step.llm',
-        {
-          model: 'qwen3-4b',
-          prompt_tokens: 120,
-          completion_tokens: 30,
-          total_tokens: 150,
-          cost_usd: 0.0004,
-        },
-      ],
-      [
-        'op_end',
-        'agent.step.llm',
-        { outputs: { text: TEXT }, status: 'ok', duration_ms: 1, yield_count: 3 },
-      ],
-      ['annotation', step, { key: 'unit', value: unit }],
-      ['op_start', 'agent.step.tool', { inputs: { args: TEXT } }],
-      [
-        'op_end',
-        'agent.step.tool',
-        { outputs: { result: TEXT }, status: 'ok', duration_ms: 1, yield_count: 0 },
-      ],
-      [
-        'llm_usage',
-        step,
-        {
-          model: 'qwen3-8b',
-          prompt_tokens: 10,
-          completion_tokens: 5,
-          total_tokens: 15,
-          cost_usd: 0.0001,
-        },
-      ],
-      ['annotation', step, { key: 'tenant', value: 'acme' }],
-      ['op_end', step, { outputs: null, status: 'ok', duration_ms: 10, yield_count: 0 }],
-    ] as const
-  )[at] as unknown as [string, string, object];
+  const { kind, op, payload } = UNIT[i % UNIT.length]!;
   const id = `${TRACE}-e${i}`;
-  const timestamp = new Date(Date.UTC(2026, 0, 1) + i).toISOString();
-  const base = exampleEvent('trace', kind as 'op_start');
   return {
-    ...base,
+    ...BASES.get(kind)!,
     id,
     subject: TRACE,
     data: {
       event_id: id,
       request_id: TRACE,
       ctx: ['main'],
-      timestamp,
+      timestamp: new Date(Date.UTC(2026, 0, 1) + i).toISOString(),
       seq: i,
       op_name: op,
-      payload,
+      payload: payload(Math.floor(i / UNIT.length)),
     },
   };
 }
