@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,32 +14,10 @@ import {
 } from '@runlog/contracts';
 import { freePort, startNats, type NatsServerHandle, waitFor } from '@runlog/testing';
 import { RUN_STATE_BUCKET } from '../../apps/normalizer/src/run-state/run-state-store';
+import { exited, linesMatching } from './child-output';
 
 const root = resolve(__dirname, '../..');
 const main = join(root, 'dist/apps/standalone/src/main.js');
-
-/** Resolves with the process's exit code. */
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((done) => child.once('exit', (code) => done(code)));
-}
-
-/** Resolves once `count` lines matching `pattern` have appeared on the child's stdout. */
-function linesMatching(child: ChildProcess, pattern: RegExp, count: number): Promise<string[]> {
-  return new Promise((done, fail) => {
-    const seen: string[] = [];
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) if (pattern.test(line)) seen.push(line);
-      if (seen.length >= count) done(seen);
-    });
-    child.once('exit', (code) =>
-      fail(new Error(`exited with ${code} after ${seen.length} matching lines`)),
-    );
-  });
-}
 
 describe('npm start (all four services and the console in one process)', () => {
   let nats: NatsServerHandle;

@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { type RunlogConfig } from '../config/runlog-config';
 import { ApiErrorFilter } from '../http/api-error.filter';
 import { installAuth } from '../http/auth';
+import { QuietWiringLogger } from '../logging/quiet-wiring-logger';
 import { type OpenApiOptions, serveOpenApi } from './openapi';
 
 export interface ServiceAppOptions {
@@ -72,7 +73,7 @@ export async function createServiceApp(
     }),
     { bufferLogs: true, abortOnError: false },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietWiringLogger(app.get(Logger)));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

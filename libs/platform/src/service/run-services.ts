@@ -1,6 +1,7 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceApp } from '../bootstrap/create-service-app';
 import { ConfigurationError, loadConfig, type RunlogConfig } from '../config/runlog-config';
+import { runAsService } from '../logging/service-context';
 import { type ServiceDefinition } from './service-definition';
 
 export interface RunningServices {
@@ -28,20 +29,23 @@ export async function startServices(
   };
   try {
     for (const definition of definitions) {
-      const app = await createServiceApp(definition.module(config), {
-        bodyLimit: definition.bodyLimit?.(config),
-        keepPrototypeKeys: definition.keepPrototypeKeys,
-        config,
-        openapi: {
-          ...definition.openapi,
-          title: definition.openapi?.title ?? `runlog ${definition.name}`,
-        },
+      // Everything the service starts (consumers, timers, requests) logs under its name.
+      await runAsService(definition.name, async () => {
+        const app = await createServiceApp(definition.module(config), {
+          bodyLimit: definition.bodyLimit?.(config),
+          keepPrototypeKeys: definition.keepPrototypeKeys,
+          config,
+          openapi: {
+            ...definition.openapi,
+            title: definition.openapi?.title ?? `runlog ${definition.name}`,
+          },
+        });
+        definition.configure?.(app, config);
+        const entry = { name: definition.name, app, url: '' };
+        apps.push(entry);
+        await app.listen(definition.port(config), config.httpHost);
+        entry.url = await app.getUrl();
       });
-      definition.configure?.(app, config);
-      apps.push({ name: definition.name, app, url: '' });
-      await app.listen(definition.port(config), config.httpHost);
-      const entry = apps[apps.length - 1];
-      if (entry) entry.url = await app.getUrl();
     }
   } catch (error) {
     await close().catch(() => undefined);
@@ -76,6 +80,7 @@ export async function runServices(
   }
   for (const { name, url } of running.apps)
     process.stdout.write(`runlog ${name} listening on ${url}\n`);
+  process.stdout.write(`runlog ${describeSetup(running.config)}\n`);
   const warning = authWarning(running.config);
   if (warning) process.stderr.write(`runlog: warning: ${warning}\n`);
 
@@ -109,4 +114,40 @@ export function authWarning(config: RunlogConfig): string | undefined {
   if (config.apiKeys.length === 0)
     return `RUNLOG_API_KEYS is not set: protected mode, every route is open but only on ${config.httpHost}`;
   return undefined;
+}
+
+/**
+ * The start's one line about where the data goes: NATS (servers and user), the store
+ * (PostgreSQL without its password, or PGlite's directory) and the access mode.
+ */
+export function describeSetup(config: RunlogConfig): string {
+  const credentials = config.nats.credentials;
+  const user =
+    credentials && 'user' in credentials
+      ? ` as ${credentials.user}`
+      : credentials && 'credsFile' in credentials
+        ? ` with ${credentials.credsFile}`
+        : credentials
+          ? ' with a token'
+          : '';
+  const store = config.databaseUrl
+    ? `PostgreSQL ${withoutPassword(config.databaseUrl)}`
+    : `PGlite in ${config.dataDir}`;
+  const access =
+    config.auth === 'off'
+      ? 'auth off'
+      : config.apiKeys.length === 0
+        ? 'protected mode'
+        : `${config.apiKeys.length} API key${config.apiKeys.length === 1 ? '' : 's'}`;
+  return `NATS ${config.nats.servers.join(',')}${user} · store ${store} · ${access}`;
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable DATABASE_URL)';
+  }
 }
