@@ -1,6 +1,12 @@
 // The public surface of @runlog/bus: the JetStream bus library and its NestJS transport.
 export { Bus, type RunningConsumer } from './bus';
 export type { BusOptions, BusCredentials } from './bus-options';
+export {
+  type BusLogger,
+  type BusLoggerFactory,
+  CONSOLE_BUS_LOGGER,
+  NOOP_BUS_LOGGER,
+} from './logging/bus-logger';
 export { BusError, isBusError, type BusErrorCode } from './errors/bus-error';
 export { classifyBusError } from './errors/classify';
 export {
@@ -51,6 +57,7 @@ export {
   DUPLICATE_WINDOW_MS,
 } from './provisioning/stream-configs';
 export { BusModule, type BusModuleAsyncOptions } from './nest/bus.module';
+export { NEST_BUS_LOGGER } from './nest/nest-bus-logger';
 export { JetStreamServer } from './nest/jetstream.server';
 export {
   JetStreamHandler,
