@@ -10,6 +10,14 @@ export {
 export { BusError, isBusError, type BusErrorCode } from './errors/bus-error';
 export { classifyBusError } from './errors/classify';
 export {
+  API_CODES,
+  jetStreamApiCode,
+  isTransientApiCode,
+  isStreamNotFound,
+  isConsumerNotFound,
+  isMessageTooLarge,
+} from './errors/jetstream-codes';
+export {
   Publisher,
   type PublishResult,
   type PublishManyResult,
