@@ -38,5 +38,24 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The bus core is framework-free (issue 20): only libs/bus/src/nest/ imports NestJS,
+    // so the NestJS-free SDK can reuse the core.
+    files: ['libs/bus/src/**/*.ts'],
+    ignores: ['libs/bus/src/nest/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*'],
+              message: 'The bus core is framework-free: NestJS parts go in libs/bus/src/nest/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -1,5 +1,5 @@
 import { Logger, type LoggerService } from '@nestjs/common';
-import { Bus, type BusOptions } from '@runlog/bus';
+import { Bus, type BusOptions, NEST_BUS_LOGGER } from '@runlog/bus';
 import { busOptionsFromConfig, ConfigurationError, loadConfig } from '@runlog/platform';
 import { CliError, usageError } from './cli-error';
 import { note } from './output';
@@ -46,7 +46,7 @@ export async function withBus<T>(
   const options = busOptions(globals);
   let bus: Bus;
   try {
-    bus = await Bus.connect(options, { provision: false });
+    bus = await Bus.connect({ ...options, logger: NEST_BUS_LOGGER }, { provision: false });
   } catch (error) {
     throw new CliError(
       `cannot connect to NATS at ${options.servers.join(',')}: ${messageOf(error)}`,

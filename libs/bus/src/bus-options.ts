@@ -1,4 +1,5 @@
 import { type Family } from '@runlog/contracts';
+import { type BusLoggerFactory } from './logging/bus-logger';
 import { type BusMetrics } from './metrics/bus-metrics';
 
 /** NATS credentials: one kind at most (DESIGN.md §6). */
@@ -28,4 +29,6 @@ export interface BusOptions {
   };
   /** Counters and histograms; no-op by default. */
   readonly metrics?: BusMetrics;
+  /** Where the bus logs (default stderr; `BusModule` uses NestJS's `Logger`). */
+  readonly logger?: BusLoggerFactory;
 }

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import {
   jetstream,
   type JetStreamClient,
@@ -14,6 +13,7 @@ import {
   streamName,
 } from '@runlog/contracts';
 import { type BusOptions } from './bus-options';
+import { type BusLogger, CONSOLE_BUS_LOGGER } from './logging/bus-logger';
 import { connectNats } from './connection/connect';
 import { type ConsumerSpec } from './consumer/consumer-spec';
 import { DurableConsumer } from './consumer/durable-consumer';
@@ -53,7 +53,7 @@ export class Bus {
   readonly deadLetters: DeadLetters;
   private readonly consumers = new Set<RunningConsumer>();
   private readonly metrics: BusMetrics;
-  private readonly logger = new Logger('Bus');
+  private readonly logger: BusLogger;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -64,6 +64,7 @@ export class Bus {
     readonly options: BusOptions,
   ) {
     this.metrics = options.metrics ?? NOOP_BUS_METRICS;
+    this.logger = (options.logger ?? CONSOLE_BUS_LOGGER)('Bus');
     this.js = jetstream(connection);
     this.publisher = new Publisher(connection, {
       metrics: this.metrics,
@@ -120,6 +121,7 @@ export class Bus {
       jsm: this.manager,
       publisher: this.publisher,
       metrics: this.metrics,
+      logger: this.options.logger ?? CONSOLE_BUS_LOGGER,
     };
     const main = new DurableConsumer(
       spec,

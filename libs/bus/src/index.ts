@@ -1,8 +1,22 @@
 // The public surface of @runlog/bus: the JetStream bus library and its NestJS transport.
 export { Bus, type RunningConsumer } from './bus';
 export type { BusOptions, BusCredentials } from './bus-options';
+export {
+  type BusLogger,
+  type BusLoggerFactory,
+  CONSOLE_BUS_LOGGER,
+  NOOP_BUS_LOGGER,
+} from './logging/bus-logger';
 export { BusError, isBusError, type BusErrorCode } from './errors/bus-error';
 export { classifyBusError } from './errors/classify';
+export {
+  API_CODES,
+  jetStreamApiCode,
+  isTransientApiCode,
+  isStreamNotFound,
+  isConsumerNotFound,
+  isMessageTooLarge,
+} from './errors/jetstream-codes';
 export {
   Publisher,
   type PublishResult,
@@ -51,6 +65,7 @@ export {
   DUPLICATE_WINDOW_MS,
 } from './provisioning/stream-configs';
 export { BusModule, type BusModuleAsyncOptions } from './nest/bus.module';
+export { NEST_BUS_LOGGER } from './nest/nest-bus-logger';
 export { JetStreamServer } from './nest/jetstream.server';
 export {
   JetStreamHandler,

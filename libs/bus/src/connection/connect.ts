@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import {
   connect,
   type ConnectionOptions,
@@ -7,8 +6,7 @@ import {
 } from '@nats-io/transport-node';
 import { readFile } from 'node:fs/promises';
 import { type BusCredentials, type BusOptions } from '../bus-options';
-
-const logger = new Logger('Bus');
+import { type BusLogger, CONSOLE_BUS_LOGGER } from '../logging/bus-logger';
 
 async function credentialOptions(
   credentials: BusCredentials | undefined,
@@ -37,12 +35,13 @@ export async function connectNats(options: BusOptions): Promise<NatsConnection> 
     ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     ...(await credentialOptions(options.credentials)),
   });
-  void logStatus(nc);
+  const logger = (options.logger ?? CONSOLE_BUS_LOGGER)('Bus');
+  void logStatus(nc, logger);
   logger.log(`connected to ${nc.getServer()} as ${options.name}`);
   return nc;
 }
 
-async function logStatus(nc: NatsConnection): Promise<void> {
+async function logStatus(nc: NatsConnection, logger: BusLogger): Promise<void> {
   for await (const status of nc.status()) {
     switch (status.type) {
       case 'disconnect':

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import {
   type ConsumerMessages,
   type JetStreamClient,
@@ -15,6 +14,7 @@ import {
 } from '@runlog/contracts';
 import { DEAD_LETTER_HEADERS, type DeadLetterCause } from '../dead-letter/dead-letter-format';
 import { type Origin, publishDeadLetter } from '../dead-letter/dead-letter-writer';
+import { type BusLoggerFactory, type BusLogger, CONSOLE_BUS_LOGGER } from '../logging/bus-logger';
 import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
 import { ensureConsumer } from '../provisioning/provision';
 import { type Publisher } from '../publisher/publisher';
@@ -40,6 +40,7 @@ export interface DurableConsumerDeps {
   readonly jsm: JetStreamManager;
   readonly publisher: Publisher;
   readonly metrics?: BusMetrics;
+  readonly logger?: BusLoggerFactory;
 }
 
 interface Decoded<F extends Family> {
@@ -71,7 +72,7 @@ const HAND_BACK_WAIT_MS = 2_000;
  * with backoff, or dead letter + ack. A failure is never acked; nothing is dropped.
  */
 export class DurableConsumer<F extends Family = Family> {
-  private readonly logger: Logger;
+  private readonly logger: BusLogger;
   private readonly metrics: BusMetrics;
   private readonly queue: JsMsg[] = [];
   /** Idle workers, each waiting for a message (or for stop()). */
@@ -93,7 +94,7 @@ export class DurableConsumer<F extends Family = Family> {
     private readonly source: ConsumerSource,
     private readonly deps: DurableConsumerDeps,
   ) {
-    this.logger = new Logger(`Consumer ${source.durable}`);
+    this.logger = (deps.logger ?? CONSOLE_BUS_LOGGER)(`Consumer ${source.durable}`);
     this.metrics = deps.metrics ?? NOOP_BUS_METRICS;
     this.maxDeliver = spec.maxDeliver ?? 5;
     this.ackWaitMs = spec.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;

@@ -9,9 +9,7 @@ import {
 } from '@nats-io/transport-node';
 import { type ErrorClass } from '../consumer/consumer-spec';
 import { isBusError } from './bus-error';
-
-/** JetStream API codes that pass: temporarily unavailable (10008), insufficient resources / storage. */
-const TRANSIENT_API_CODES = new Set([10008, 10023, 10047]);
+import { isTransientApiCode } from './jetstream-codes';
 
 /**
  * `classifyError` for a handler whose store is NATS itself (the normalizer: its KV run
@@ -24,8 +22,7 @@ export function classifyBusError(error: unknown): ErrorClass {
   for (let current = error, depth = 0; current !== undefined && depth < 5; depth++) {
     if (isBusError(current)) {
       if (current.retryable || current.code === 'connection_closed') return 'transient';
-      if (current.details.apiCode !== undefined && TRANSIENT_API_CODES.has(current.details.apiCode))
-        return 'transient';
+      if (isTransientApiCode(current.details.apiCode)) return 'transient';
     } else if (
       current instanceof TimeoutError ||
       current instanceof NoRespondersError ||
@@ -35,7 +32,7 @@ export function classifyBusError(error: unknown): ErrorClass {
     ) {
       return 'transient';
     } else if (current instanceof JetStreamApiError) {
-      if (current.status === 503 || TRANSIENT_API_CODES.has(current.code)) return 'transient';
+      if (current.status === 503 || isTransientApiCode(current.code)) return 'transient';
     } else if (current instanceof RequestError && current.isNoResponders()) {
       return 'transient';
     }

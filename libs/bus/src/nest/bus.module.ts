@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Bus } from '../bus';
 import { type BusOptions } from '../bus-options';
+import { NEST_BUS_LOGGER } from './nest-bus-logger';
 
 export interface BusModuleAsyncOptions {
   readonly imports?: DynamicModule['imports'];
@@ -39,7 +40,10 @@ export class BusModule {
     const bus: Provider = {
       provide: Bus,
       inject: (options.inject ?? []) as never[],
-      useFactory: async (...deps: never[]) => Bus.connect(await options.useFactory(...deps)),
+      useFactory: async (...deps: never[]) => {
+        const busOptions = await options.useFactory(...deps);
+        return Bus.connect({ ...busOptions, logger: busOptions.logger ?? NEST_BUS_LOGGER });
+      },
     };
     return {
       module: BusModule,

@@ -3,22 +3,19 @@ import {
   type ConsumerConfig,
   type ConsumerInfo,
   DeliverPolicy,
-  JetStreamApiError,
   type JetStreamManager,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { BusError } from '../errors/bus-error';
+import { API_CODES, jetStreamApiCode } from '../errors/jetstream-codes';
 import { type ProvisionedStream } from './stream-configs';
 
-const STREAM_NOT_FOUND = 10059;
-const STREAM_EXISTS_OTHER_CONFIG = 10058;
-const CONSUMER_NOT_FOUND = 10014;
+const apiCode = jetStreamApiCode;
 /** 2.10+: "consumer already exists" / "consumer name already in use" (a lost add race). */
-const CONSUMER_EXISTS = new Set([10105, 10148]);
-
-function apiCode(error: unknown): number | undefined {
-  return error instanceof JetStreamApiError ? error.code : undefined;
-}
+const CONSUMER_EXISTS = new Set<number>([
+  API_CODES.ConsumerAlreadyExists,
+  API_CODES.ConsumerNameExists,
+]);
 
 function differs<T extends object>(wanted: T, actual: object): boolean {
   return Object.entries(wanted).some(([key, value]) => {
@@ -41,7 +38,7 @@ export async function ensureStream(
     try {
       info = await jsm.streams.info(config.name);
     } catch (error) {
-      if (apiCode(error) !== STREAM_NOT_FOUND)
+      if (apiCode(error) !== API_CODES.StreamNotFound)
         throw provisioningError(`stream ${config.name}`, error);
     }
     try {
@@ -62,7 +59,7 @@ export async function ensureStream(
     } catch (error) {
       if (error instanceof BusError) throw error;
       // Another replica created it between our info and add: read it again and update.
-      if (apiCode(error) === STREAM_EXISTS_OTHER_CONFIG) continue;
+      if (apiCode(error) === API_CODES.StreamNameExists) continue;
       throw provisioningError(`stream ${config.name}`, error);
     }
   }
@@ -120,7 +117,7 @@ export async function ensureConsumer(
     try {
       info = await jsm.consumers.info(config.stream, config.durable);
     } catch (error) {
-      if (apiCode(error) !== CONSUMER_NOT_FOUND)
+      if (apiCode(error) !== API_CODES.ConsumerNotFound)
         throw provisioningError(`consumer ${config.durable}`, error);
     }
     try {

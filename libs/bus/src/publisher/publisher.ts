@@ -1,5 +1,7 @@
 import {
+  ClosedConnectionError,
   createInbox,
+  DrainingConnectionError,
   headers as natsHeaders,
   type Msg,
   type MsgHdrs,
@@ -249,7 +251,7 @@ export class Publisher {
 function toBusError(error: unknown, subject: string): BusError {
   if (error instanceof BusError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const closed = /closed|draining/i.test(message);
+  const closed = error instanceof ClosedConnectionError || error instanceof DrainingConnectionError;
   return new BusError(
     closed ? 'connection_closed' : 'refused',
     `publish to ${subject} failed: ${message}`,
