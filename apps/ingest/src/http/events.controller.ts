@@ -11,7 +11,14 @@ import {
 } from '@nestjs/swagger';
 import { Bus } from '@runlog/bus';
 import { FAMILIES, type Family, streamName } from '@runlog/contracts';
-import { ApiError, callerOf, errorBody, type ErrorBody, RequireScope } from '@runlog/platform';
+import {
+  ApiError,
+  callerOf,
+  ERROR_BODY_SCHEMA,
+  errorBody,
+  type ErrorBody,
+  RequireScope,
+} from '@runlog/platform';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   type AcceptedEvent,
@@ -106,13 +113,13 @@ export class EventsController {
   @ApiResponse({
     status: 401,
     description: 'RUNLOG_API_KEYS is set and the key is missing or unknown.',
-    type: ErrorBodySchema,
+    schema: ERROR_BODY_SCHEMA,
     example: UNAUTHORIZED_EXAMPLE,
   })
   @ApiResponse({
     status: 403,
     description: 'The key may not write a family in the batch; nothing was written.',
-    type: ErrorBodySchema,
+    schema: ERROR_BODY_SCHEMA,
     example: FORBIDDEN_EXAMPLE,
   })
   @ApiResponse({

@@ -27,10 +27,13 @@ export const LEASE_SCHEMA: SchemaObject = {
     renewed_at: { ...nullableString, format: 'date-time' },
     renewals: { type: 'integer', minimum: 0 },
     outcome: {
-      nullable: true,
       description:
         '`success`, `failure`, `cancelled`, or `{other: "<raw>"}`; null before completion',
-      oneOf: [{ type: 'string' }, { type: 'object', properties: { other: { type: 'string' } } }],
+      // `nullable` sits on a branch with a `type` (OpenAPI 3.0 ignores it beside `oneOf` alone).
+      oneOf: [
+        { type: 'string', nullable: true },
+        { type: 'object', properties: { other: { type: 'string' } } },
+      ],
     },
     cursor: { ...cursor, description: 'The last applied lease event' },
     anomalies: {

@@ -56,16 +56,18 @@ export interface TraceEvent<P> {
   readonly seq: number;
   readonly payload: P;
 }
+/** An operation's event: it always names its op (the class requires `op_name`, decisions D51). */
+export type TraceOpEvent<P> = TraceEvent<P> & { readonly op_name: string };
 
 export interface TraceData {
-  op_start: TraceEvent<OpStartPayload>;
-  op_end: TraceEvent<OpEndPayload>;
-  op_yield: TraceEvent<OpYieldPayload>;
-  annotation: TraceEvent<AnnotationPayload>;
+  op_start: TraceOpEvent<OpStartPayload>;
+  op_end: TraceOpEvent<OpEndPayload>;
+  op_yield: TraceOpEvent<OpYieldPayload>;
+  annotation: TraceOpEvent<AnnotationPayload>;
   group_start: TraceEvent<GroupStartPayload>;
   group_end: TraceEvent<GroupEndPayload>;
-  llm_usage: TraceEvent<LlmUsagePayload>;
-  media_ref: TraceEvent<MediaRefPayload>;
+  llm_usage: TraceOpEvent<LlmUsagePayload>;
+  media_ref: TraceOpEvent<MediaRefPayload>;
 }
 
 class TraceBase {

@@ -1,5 +1,5 @@
 import { type INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
 /** How a service describes itself in its OpenAPI document. */
 export interface OpenApiOptions {
@@ -32,12 +32,30 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
     },
     API_KEY_SCHEME,
   );
-  const config = builder.build();
-  SwaggerModule.setup(OPENAPI_PATHS.ui, app, () => SwaggerModule.createDocument(app, config), {
+  // A relative server: the document describes whichever host and port serve it.
+  const config = builder.addServer('/').build();
+  const document = (): OpenAPIObject =>
+    openRoutesDeclared(SwaggerModule.createDocument(app, config));
+  SwaggerModule.setup(OPENAPI_PATHS.ui, app, document, {
     jsonDocumentUrl: OPENAPI_PATHS.json,
     raw: ['json'],
     customSiteTitle: options.title,
   });
+}
+
+/**
+ * An operation without a security requirement is open (`RequireScope('public')`, the health
+ * probes): OpenAPI says so with an explicit empty `security`, so linters (redocly's
+ * `security-defined`) and generated clients do not read it as "unspecified".
+ */
+function openRoutesDeclared(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const) {
+      const operation = path[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
+  return document;
 }
 
 /** The JSON Schema of the one error body every service answers (`{error: {code, message, details}}`). */

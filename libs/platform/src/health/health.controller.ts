@@ -1,3 +1,4 @@
+import { ApiOperation } from '@nestjs/swagger';
 import { Controller, Get, Inject, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheck,
@@ -35,6 +36,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   @HealthCheck()
   @RequireScope('public')
   live(): Promise<HealthCheckResult> {
@@ -42,6 +44,7 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: NATS, the streams and the store are up' })
   @HealthCheck()
   @RequireScope('public')
   async ready(

@@ -1,4 +1,5 @@
 import { Controller, Get, Global, Header, Inject, Module } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RequireScope } from '../http/auth';
 
@@ -11,6 +12,7 @@ export class MetricsController {
 
   /** Prometheus text exposition (DESIGN.md §4). */
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @RequireScope('metrics')
   async scrape(): Promise<string> {
