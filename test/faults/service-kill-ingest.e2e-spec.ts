@@ -11,15 +11,14 @@ import {
 } from '@runlog/contracts';
 import { uniqueName, waitFor } from '@runlog/testing';
 import { readStream, repeated, within } from './fault-fixtures';
+import { useKillHarness } from './kill-flow';
 import { leaseWorkload } from './lease-projector';
 import {
   ACK_WAIT_MS,
   caughtUp,
   HttpProducer,
-  type KillHarness,
   midBatch,
   reportKill,
-  startKillHarness,
   WAIT_MS,
 } from './service-kill-fixtures';
 import { type ServiceProcess } from './service-process';
@@ -71,19 +70,12 @@ class AsyncProducer {
 // killed with SIGKILL while HTTP producers POST batches and async producers publish to
 // ingest.>, then started again on the same port.
 describe('ingest killed with SIGKILL mid-request', () => {
-  let h: KillHarness;
-
-  beforeAll(async () => {
-    h = await startKillHarness();
-  }, 180_000);
-
-  afterAll(async () => {
-    await h?.close();
-  }, 30_000);
+  const suite = useKillHarness({ ingest: false });
 
   it(
     'stores every event it answered 202 and every async one once; a retried unanswered batch dedupes',
     async () => {
+      const { h } = suite;
       const stream = streamName('lease_history');
       const env = await h.environment('INGEST_PORT');
       const first: ServiceProcess = await h.start('ingest', env);

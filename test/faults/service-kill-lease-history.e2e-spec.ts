@@ -1,20 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { type DeliveredEvent, DURABLES, streamName } from '@runlog/contracts';
-import { uniqueName, waitFor } from '@runlog/testing';
+import { DURABLES } from '@runlog/contracts';
+import { uniqueName } from '@runlog/testing';
 import { expectedView, getJson } from '../lease-history/lease-fixtures';
-import { within } from './fault-fixtures';
+import { killMidBatch, useKillHarness } from './kill-flow';
 import { leaseWorkload } from './lease-projector';
-import {
-  ACK_WAIT_MS,
-  caughtUp,
-  HttpProducer,
-  type KillHarness,
-  midBatch,
-  reportKill,
-  startKillHarness,
-  WAIT_MS,
-} from './service-kill-fixtures';
-import { type ServiceProcess } from './service-process';
+import { ACK_WAIT_MS } from './service-kill-fixtures';
 
 Logger.overrideLogger(['error']);
 
@@ -40,60 +30,24 @@ async function historyOf(url: string, executionId: string): Promise<Array<[strin
 // server of the test's own and the embedded PGlite store; lease-history is killed with
 // SIGKILL while it projects a steady flow of events posted to ingest, then started again.
 describe('lease-history killed with SIGKILL mid-projection', () => {
-  let h: KillHarness;
-  let ingest: ServiceProcess;
-
-  beforeAll(async () => {
-    h = await startKillHarness();
-    ingest = await h.start('ingest', await h.environment('INGEST_PORT'));
-  }, 180_000);
-
-  afterAll(async () => {
-    await h?.close();
-  }, 30_000);
+  const suite = useKillHarness({ ingest: true });
 
   it(
     'answers exactly the events ingest accepted once it is started again: none lost, none twice',
     async () => {
-      const stream = streamName('lease_history');
-      const env = await h.environment('LEASE_HISTORY_PORT');
-      const first = await h.start('lease-history', env);
       const executions = 20;
       const prefix = uniqueName('exec');
-      const producer = new HttpProducer(ingest.url, leaseWorkload(prefix, executions)).start();
-      try {
-        // Mid-projection: some events applied, some delivered to it and not yet acked.
-        await midBatch(h.admin, stream, DURABLES.leaseHistory, 300);
-        const killedAt = Date.now();
-        await first.kill();
-        const atKill = await h.admin.manager.consumers.info(stream, DURABLES.leaseHistory);
-        await waitFor(
-          '200 events accepted while lease-history is down',
-          () => producer.acceptedSince(killedAt) >= 200 || undefined,
-          { timeoutMs: WAIT_MS },
-        );
-        const startedAt = Date.now();
-        const second = await h.start('lease-history', env);
-        const restartedAt = Date.now();
-        await waitFor(
-          '200 events accepted after the restart',
-          () => producer.acceptedSince(restartedAt) >= 200 || undefined,
-          { timeoutMs: WAIT_MS },
-        );
-        await within(30_000, 'the producer to stop', producer.stop());
-        expect(producer.refused).toEqual([]);
-        expect(producer.accepted.filter((a) => a.duplicate)).toEqual([]);
-
-        // What the killed process held unacked comes back after the ack wait.
-        const { state } = await h.admin.manager.streams.info(stream);
-        expect(state.messages).toBe(producer.accepted.length);
-        await caughtUp(h.admin, stream, DURABLES.leaseHistory);
-        const caughtUpAt = Date.now();
-
+      const kill = {
+        service: 'lease-history',
+        label: 'lease-history',
+        portVariable: 'LEASE_HISTORY_PORT',
+        family: 'lease_history',
+        durable: DURABLES.leaseHistory,
+        workload: leaseWorkload(prefix, executions),
+        retains: true,
+      } as const;
+      await killMidBatch(suite, kill, async ({ second, delivered }) => {
         // The query API answers each execution's accepted events, in cursor order, each once.
-        const delivered: DeliveredEvent<'lease_history'>[] = producer.accepted
-          .map((a) => ({ ...a.event, cursor: a.cursor }))
-          .sort((a, b) => Number(a.cursor) - Number(b.cursor));
         for (let i = 0; i < executions; i++) {
           const id = `${prefix}-${i}`;
           const own = delivered.filter((event) => event.data.execution_id === id);
@@ -103,20 +57,7 @@ describe('lease-history killed with SIGKILL mid-projection', () => {
         }
         const gaps = await getJson<{ gaps: unknown[] }>(`${second.url}/v1/lease-history/gaps`);
         expect(gaps.body.gaps).toEqual([]);
-        expect(await h.admin.deadLetters.list(DURABLES.leaseHistory)).toEqual([]);
-        expect(await second.stop()).toBe(0);
-
-        reportKill('lease-history', {
-          accepted: producer.accepted.length,
-          unacked: atKill.num_ack_pending,
-          killedAt,
-          startedAt,
-          restartedAt,
-          caughtUpAt,
-        });
-      } finally {
-        await within(30_000, 'the producer to stop', producer.stop());
-      }
+      });
     },
     ACK_WAIT_MS + 60_000,
   );

@@ -12,6 +12,7 @@ import {
   startLeaseFixture,
   t,
 } from './lease-fixtures';
+import { withServedFixture } from '../use-fixture';
 
 // A lease answer lists at most 100 anomalies (the first, in cursor order) and counts the
 // rest, in GET /v1/executions/{id}/lease and in GET /v1/leases; a history page stops at its
@@ -21,13 +22,10 @@ describe.each(testStoreKinds())(
   (kind) => {
     let fx: LeaseFixture;
     let url: string;
-    beforeAll(async () => {
-      fx = await startLeaseFixture(kind);
-      url = (await fx.service()).url;
-    });
-    afterAll(async () => {
-      await fx?.close();
-    }, 30_000);
+    withServedFixture(
+      () => startLeaseFixture(kind),
+      (started, at) => ([fx, url] = [started, at]),
+    );
 
     it('answers the first 100 of 150 anomalies and anomalies_omitted: 50', async () => {
       const id = uniqueName('anomalous');

@@ -12,6 +12,7 @@ import {
   startLeaseFixture,
   t,
 } from './lease-fixtures';
+import { withFixture } from '../use-fixture';
 
 interface HistoryBody {
   events: Array<{ cursor: string }>;
@@ -42,12 +43,10 @@ function workload(executions: number) {
 // Crashes, replicas, gaps and restarts, on a NATS server of its own and each store.
 describe.each(testStoreKinds())('lease-history under faults on %s', (kind) => {
   let fx: LeaseFixture;
-  beforeEach(async () => {
-    fx = await startLeaseFixture(kind);
-  });
-  afterEach(async () => {
-    await fx?.close();
-  }, 30_000);
+  withFixture(
+    () => startLeaseFixture(kind),
+    (started) => (fx = started),
+  );
 
   async function viewsOf(url: string, ids: readonly string[]): Promise<Array<LeaseView | number>> {
     return Promise.all(

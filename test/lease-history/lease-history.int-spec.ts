@@ -10,6 +10,7 @@ import {
   startLeaseFixture,
   t,
 } from './lease-fixtures';
+import { withServedFixture } from '../use-fixture';
 
 interface HistoryBody {
   execution_id: string;
@@ -23,13 +24,10 @@ interface ErrorBody {
 describe.each(testStoreKinds())('lease-history on NATS and %s', (kind) => {
   let fx: LeaseFixture;
   let url: string;
-  beforeAll(async () => {
-    fx = await startLeaseFixture(kind);
-    url = (await fx.service()).url;
-  });
-  afterAll(async () => {
-    await fx?.close();
-  }, 30_000);
+  withServedFixture(
+    () => startLeaseFixture(kind),
+    (started, at) => ([fx, url] = [started, at]),
+  );
 
   const path = (id: string, tail: string) =>
     `${url}/v1/executions/${encodeURIComponent(id)}/${tail}`;

@@ -3,6 +3,7 @@ import { DURABLES, encode, eventSubject, HEADERS, streamName } from '@runlog/con
 import { consumerBacklog } from '@runlog/platform';
 import { testStoreKinds, uniqueName, waitFor } from '@runlog/testing';
 import { type LeaseFixture, leaseEvent, startLeaseFixture, t } from './lease-fixtures';
+import { withFixture } from '../use-fixture';
 
 const LEASES = streamName('lease_history');
 
@@ -10,12 +11,10 @@ describe.each(testStoreKinds())(
   'lease-history: one event cannot take its batch down, on %s',
   (kind) => {
     let fx: LeaseFixture;
-    beforeEach(async () => {
-      fx = await startLeaseFixture(kind);
-    });
-    afterEach(async () => {
-      await fx?.close();
-    }, 30_000);
+    withFixture(
+      () => startLeaseFixture(kind),
+      (started) => (fx = started),
+    );
 
     it.each([
       ['a NUL in a string', { worker_instance_id: 'w\u00001' }, ['poison', 'decode_failed']],

@@ -6,6 +6,7 @@ import { buildTree } from '../../apps/trace-store/src/trace/trace-tree';
 import { sample } from '../normalizer/normalizer-fixtures';
 import { getJson } from '../projection-fixture';
 import { generatorTrace, rowsOf, type TraceFixture, startTraceFixture } from './trace-fixtures';
+import { withFixture } from '../use-fixture';
 
 /** A fixed permutation that scatters neighbours: reversed halves, interleaved. */
 function scrambled<T>(items: readonly T[]): T[] {
@@ -17,12 +18,10 @@ function scrambled<T>(items: readonly T[]): T[] {
 // Reordering, redelivery and replicas, on a NATS server of its own and each store.
 describe.each(testStoreKinds())('trace-store under faults on %s', (kind) => {
   let fx: TraceFixture;
-  beforeEach(async () => {
-    fx = await startTraceFixture(kind);
-  });
-  afterEach(async () => {
-    await fx?.close();
-  }, 30_000);
+  withFixture(
+    () => startTraceFixture(kind),
+    (started) => (fx = started),
+  );
 
   async function answers(url: string, id: string) {
     const path = `${url}/v1/traces/${encodeURIComponent(id)}`;

@@ -21,6 +21,7 @@ import { TraceProjectionConsumer } from '../../apps/trace-store/src/projection/t
 import { type TraceStoreDb } from '../../apps/trace-store/src/store/trace-store.schema';
 import { getJson } from '../projection-fixture';
 import { type TraceFixture, TraceBuilder, startTraceFixture } from './trace-fixtures';
+import { withFixture } from '../use-fixture';
 
 const TRACES = streamName('trace');
 // A short ack wait: what a stopped projector held comes back soon.
@@ -87,16 +88,25 @@ function letters(bus: Bus): Promise<DeadLetter[]> {
   return bus.deadLetters.list(DURABLES.traceStore);
 }
 
+/** Waits for a dead letter and for the durable to drain, then lists what it parked. */
+async function parkedOnce(bus: Bus): Promise<DeadLetter[]> {
+  await waitFor(
+    'one dead letter',
+    async () => ((await letters(bus)).length > 0 ? true : undefined),
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
+  await drained(bus);
+  return letters(bus);
+}
+
 describe.each(testStoreKinds())(
   'trace-store: one event cannot take its batch down, on %s',
   (kind) => {
     let fx: TraceFixture;
-    beforeEach(async () => {
-      fx = await startTraceFixture(kind);
-    });
-    afterEach(async () => {
-      await fx?.close();
-    }, 30_000);
+    withFixture(
+      () => startTraceFixture(kind),
+      (started) => (fx = started),
+    );
 
     it('a NUL inside a payload, published straight to events.trace.*, is parked alone; the other events of its batch are projected', async () => {
       await fx.projector({ batchSize: 100, ...fast });
@@ -106,16 +116,7 @@ describe.each(testStoreKinds())(
         17,
         JSON.stringify({ key: 'k', value: 'nul\u0000here' }),
       );
-      await waitFor(
-        'one dead letter',
-        async () => ((await letters(fx.bus)).length > 0 ? true : undefined),
-        {
-          timeoutMs: 30_000,
-          intervalMs: 50,
-        },
-      );
-      await drained(fx.bus);
-      const parked = await letters(fx.bus);
+      const parked = await parkedOnce(fx.bus);
       expect(parked).toHaveLength(1);
       // poison: the store refused it; decode_failed once the contract refuses NUL at every door.
       expect(['poison', 'decode_failed']).toContain(parked[0]!.cause);
@@ -126,13 +127,7 @@ describe.each(testStoreKinds())(
     it('an event that breaks the schema (annotation key a number, a __proto__ key), published straight to events.trace.*, is parked as decode_failed; its neighbours are projected', async () => {
       await fx.projector({ batchSize: 100, ...fast });
       const trace = await traceWithPoison(fx, 12, 5, '{"key":5,"value":"v","__proto__":{"x":1}}');
-      await waitFor(
-        'one dead letter',
-        async () => ((await letters(fx.bus)).length > 0 ? true : undefined),
-        { timeoutMs: 30_000, intervalMs: 50 },
-      );
-      await drained(fx.bus);
-      const parked = await letters(fx.bus);
+      const parked = await parkedOnce(fx.bus);
       expect(parked.map((l) => [l.cause, l.originalSeq])).toEqual([
         ['decode_failed', trace.poison],
       ]);
@@ -214,28 +209,17 @@ describe.each(testStoreKinds())(
 
 describe('trace-store: an embedded store that traps', () => {
   let fx: TraceFixture;
-  beforeEach(async () => {
-    fx = await startTraceFixture('pglite');
-  });
-  afterEach(async () => {
-    await fx?.close();
-  }, 30_000);
+  withFixture(
+    () => startTraceFixture('pglite'),
+    (started) => (fx = started),
+  );
 
   it('is reopened; only the event that trapped it is parked, and the service keeps answering', async () => {
     const { url } = await fx.service();
     let deep = 'null';
     for (let i = 0; i < 3_000; i++) deep = `{"a":${deep}}`;
     const trace = await traceWithPoison(fx, 12, 5, `{"key":"k","value":${deep}}`);
-    await waitFor(
-      'one dead letter',
-      async () => ((await letters(fx.bus)).length > 0 ? true : undefined),
-      {
-        timeoutMs: 30_000,
-        intervalMs: 50,
-      },
-    );
-    await drained(fx.bus);
-    const parked = await letters(fx.bus);
+    const parked = await parkedOnce(fx.bus);
     expect(parked.map((letter) => letter.originalSeq)).toEqual([trace.poison]);
     // poison: the store trapped on it and was reopened; decode_failed once the contract refuses depth.
     expect(['poison', 'decode_failed']).toContain(parked[0]!.cause);

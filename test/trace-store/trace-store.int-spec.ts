@@ -11,6 +11,7 @@ import {
   type TraceFixture,
   startTraceFixture,
 } from './trace-fixtures';
+import { withServedFixture } from '../use-fixture';
 
 const names = (nodes: readonly TraceNode[]): unknown[] =>
   nodes.map((node) => [node.type, node.name, node.status, names(node.children)]);
@@ -18,13 +19,10 @@ const names = (nodes: readonly TraceNode[]): unknown[] =>
 describe.each(testStoreKinds())('trace-store on NATS and %s', (kind) => {
   let fx: TraceFixture;
   let url: string;
-  beforeAll(async () => {
-    fx = await startTraceFixture(kind);
-    url = (await fx.service()).url;
-  });
-  afterAll(async () => {
-    await fx?.close();
-  }, 30_000);
+  withServedFixture(
+    () => startTraceFixture(kind),
+    (started, at) => ([fx, url] = [started, at]),
+  );
 
   const trace = (id: string, tail = '') => `${url}/v1/traces/${encodeURIComponent(id)}${tail}`;
 
