@@ -151,6 +151,29 @@ describe('the services on deploy/nats/nats.conf, each with its own NATS user', (
         names.push(info.name);
       return names.length === 1 ? names : undefined;
     });
+
+    // ingest's family tail (D43) replays the lease stream through an ordered consumer too.
+    const tailAbort = new AbortController();
+    const tail = await fetch(`${urls.ingest}/v1/stream/lease_history?after=0`, {
+      signal: tailAbort.signal,
+    });
+    expect(tail.status).toBe(200);
+    let tailText = '';
+    try {
+      for await (const chunk of tail.body as AsyncIterable<Uint8Array>) {
+        tailText += decoder.decode(chunk, { stream: true });
+        if (tailText.includes('event: caught_up')) break;
+      }
+    } finally {
+      tailAbort.abort();
+    }
+    expect(tailText).toContain(lease.id);
+    await waitFor('the tail consumer deleted', async () => {
+      const names: string[] = [];
+      for await (const info of admin.consumers.list(streamName('lease_history')))
+        names.push(info.name);
+      return names.length === 1 ? names : undefined;
+    });
   }, 60_000);
 
   it('they shut down (drain, consumers stop) and the server logged no permission violation', async () => {

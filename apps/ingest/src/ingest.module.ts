@@ -10,6 +10,7 @@ import {
 import { consumerReadiness, type RunlogConfig, serviceImports } from '@runlog/platform';
 import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
+import { FamilyStreamController } from './http/family-stream.controller';
 import { IntakeService } from './intake/intake.service';
 
 /** The ingest service: validates events from producers (HTTP and async ingress) and publishes them to the family streams. */
@@ -25,7 +26,7 @@ export class IngestModule {
           useFactory: (bus: Bus) => [consumerReadiness(bus, INGEST_STREAM, DURABLES.ingest)],
         },
       }),
-      controllers: [EventsController],
+      controllers: [EventsController, FamilyStreamController],
       providers: [IntakeService, AsyncIngress],
     };
   }

@@ -30,12 +30,10 @@ import {
   RequireScope,
   RUNLOG_CONFIG,
   type RunlogConfig,
+  serveSse,
+  type SseFrame,
   SseLimiter,
 } from '@runlog/platform';
-import { SseWriter } from './sse';
-
-/** A comment line this often keeps idle streams open through proxies (issue 6: 15 s). */
-export const HEARTBEAT_MS = 15_000;
 
 /**
  * `GET /v1/lease-history/stream` (DESIGN.md §4): Server-Sent Events of lease events, the
@@ -99,56 +97,46 @@ export class LeaseStreamController implements OnModuleDestroy {
         : parseCursor('after', after);
     const execution = parseText('execution_id', executionId);
     const slot = this.limiter.acquire(callerName(callerOf(request)));
-
-    const abort = new AbortController();
-    this.open.add(abort);
-    reply.hijack();
-    reply.raw.once('close', () => abort.abort()); // the client went away (or we ended)
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const sse = new SseWriter(reply.raw, HEARTBEAT_MS, abort.signal);
+    const bus = this.bus;
     try {
-      const items = this.bus.subscribe('lease_history', {
-        after: String(resumeAt),
-        ...(execution === undefined ? {} : { key: execution }),
-        signal: abort.signal,
-      });
-      for await (const item of items) {
-        if (item.type === 'event') {
-          const { event } = item;
-          const data = historyEvent(
-            {
-              cursor: event.cursor,
-              kind: event.kind,
-              id: event.id,
-              time: event.time,
-              data: event.data,
-            },
-            event.extensions,
-          );
-          await sse.send({ id: event.cursor, event: event.kind, data: JSON.stringify(data) });
-        } else if (item.type === 'caught_up') {
-          await sse.send({ event: 'caught_up', data: JSON.stringify({ cursor: item.cursor }) });
-        } else {
-          // Never skipped in silence: the client sees it, and resumes past it.
-          const data = JSON.stringify({ cursor: item.cursor, errors: item.errors });
-          await sse.send({ id: item.cursor, event: 'undecodable', data });
-        }
-      }
-    } catch (error) {
-      if (!abort.signal.aborted) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.logger.warn(`lease stream ended: ${message}`);
-        await sse.send({ event: 'error', data: JSON.stringify({ message }) });
-      }
+      await serveSse(
+        reply,
+        async function* (signal): AsyncGenerator<SseFrame> {
+          const items = bus.subscribe('lease_history', {
+            after: String(resumeAt),
+            ...(execution === undefined ? {} : { key: execution }),
+            signal,
+          });
+          for await (const item of items) {
+            if (item.type === 'event') {
+              const { event } = item;
+              const data = historyEvent(
+                {
+                  cursor: event.cursor,
+                  kind: event.kind,
+                  id: event.id,
+                  time: event.time,
+                  data: event.data,
+                },
+                event.extensions,
+              );
+              yield { id: event.cursor, event: event.kind, data: JSON.stringify(data) };
+            } else if (item.type === 'caught_up') {
+              yield { event: 'caught_up', data: JSON.stringify({ cursor: item.cursor }) };
+            } else {
+              // Never skipped in silence: the client sees it, and resumes past it.
+              const data = JSON.stringify({ cursor: item.cursor, errors: item.errors });
+              yield { id: item.cursor, event: 'undecodable', data };
+            }
+          }
+        },
+        {
+          open: this.open,
+          onError: (message) => this.logger.warn(`lease stream ended: ${message}`),
+        },
+      );
     } finally {
       slot.release();
-      this.open.delete(abort);
-      sse.end();
     }
   }
 

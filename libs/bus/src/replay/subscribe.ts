@@ -13,6 +13,8 @@ import {
 export interface SubscribeOptions {
   /** Start after this cursor (exclusive); absent: from the start of the stream. */
   readonly after?: string;
+  /** With no `after`: start at the end of the stream (only events published from now on). */
+  readonly fromEnd?: boolean;
   /** Only this partition key (`execution_id`, or `[thread_id, run_id]` for agent/canonical). */
   readonly key?: SubjectKey;
   /** Heartbeat of the ordered consumer: how fast a NATS restart is noticed and healed (default 1 s). */
@@ -57,7 +59,7 @@ export async function* subscribe<F extends Family>(
     filter_subjects: filter,
     ...(after > 0
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
-      : { deliver_policy: DeliverPolicy.All }),
+      : { deliver_policy: options.fromEnd === true ? DeliverPolicy.New : DeliverPolicy.All }),
   });
   const heartbeat = options.idleHeartbeatMs ?? 1_000;
   try {

@@ -24,3 +24,12 @@ export {
 } from './auth';
 export { IdParamPipe, MAX_ID_BYTES, parseId } from './id-param.pipe';
 export { SseLimiter, type SseSlot } from './sse-limiter';
+export {
+  serveSse,
+  type ServeSseOptions,
+  SSE_HEARTBEAT_MS,
+  sseFrame,
+  type SseFrame,
+  type SseReply,
+  SseWriter,
+} from './sse';
