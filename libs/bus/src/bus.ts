@@ -1,8 +1,10 @@
 import {
+  type ConsumerInfo,
   jetstream,
   type JetStreamClient,
   jetstreamManager,
   type JetStreamManager,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
 import {
@@ -25,6 +27,8 @@ import {
   familyStreamConfig,
   ingestStreamConfig,
 } from './provisioning/stream-configs';
+import { isConsumerNotFound, isStreamNotFound } from './errors/jetstream-codes';
+import { publishLive } from './publisher/live';
 import { type PublishManyResult, Publisher, type PublishResult } from './publisher/publisher';
 import { subscribe, type SubscribeOptions, type TailItem } from './replay/subscribe';
 import { within } from './within';
@@ -108,6 +112,52 @@ export class Bus {
   /** Pipelines events (bounded window) and answers per-event results in input order. */
   publishMany(events: readonly RunlogEvent[]): Promise<PublishManyResult[]> {
     return this.publisher.publishMany(events);
+  }
+
+  /**
+   * Publishes an event on its `live.*` subject (core NATS, at most once, never stored):
+   * engine lifecycle kinds and raw agent events (DESIGN.md §3). Throws when the
+   * connection refuses it.
+   */
+  publishLive(event: RunlogEvent): void {
+    publishLive(this.connection, event);
+  }
+
+  /** Waits until the server has seen everything written so far (live publishes included). */
+  flush(): Promise<void> {
+    return this.connection.flush();
+  }
+
+  /** A stream's info, or `undefined` when it does not exist. */
+  async streamInfo(stream: string): Promise<StreamInfo | undefined> {
+    try {
+      return await this.manager.streams.info(stream);
+    } catch (error) {
+      if (isStreamNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A durable consumer's info, or `undefined` when it (or its stream) does not exist. */
+  async consumerInfo(stream: string, durable: string): Promise<ConsumerInfo | undefined> {
+    try {
+      return await this.manager.consumers.info(stream, durable);
+    } catch (error) {
+      if (isConsumerNotFound(error) || isStreamNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The escape hatch: the connection, JetStream client and manager the bus owns. Apps use
+   * the methods above; this is for the rare call they do not cover.
+   */
+  unwrap(): {
+    readonly connection: NatsConnection;
+    readonly js: JetStreamClient;
+    readonly manager: JetStreamManager;
+  } {
+    return { connection: this.connection, js: this.js, manager: this.manager };
   }
 
   /**

@@ -23,6 +23,7 @@ export {
   type PublishManyResult,
   type PublisherOptions,
 } from './publisher/publisher';
+export { liveSubject } from './publisher/live';
 export { DEFAULT_ACK_WAIT_MS } from './consumer/consumer-spec';
 export { PULL_EXPIRES_MS } from './consumer/durable-consumer';
 export type {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { type Bus, isBusError } from '@runlog/bus';
-import { decodeBatch, encode, liveEngineSubject, type RunlogEvent } from '@runlog/contracts';
+import { type Bus, isBusError, liveSubject } from '@runlog/bus';
+import { decodeBatch, type RunlogEvent } from '@runlog/contracts';
 import { type Command } from 'commander';
 import { CliError } from '../cli-error';
 import { type GlobalOptions, messageOf, withBus } from '../connection';
@@ -120,14 +120,14 @@ async function publishInOrder(
     accepted.push(result);
     if (!options.json) out(describe(result, event));
   }
-  await bus.connection.flush(); // the live-only ones went out on core NATS
+  await bus.flush(); // the live-only ones went out on core NATS
   if (options.json) outJson({ accepted });
 }
 
 async function publishOne(bus: Bus, index: number, event: RunlogEvent): Promise<Accepted> {
   if (event.family === 'engine' && event.kind !== 'request_served') {
     // DESIGN.md §3: engine lifecycle kinds are published live and never stored (as ingest does).
-    bus.connection.publish(liveEngineSubject(event.subject), JSON.stringify(encode(event)));
+    bus.publishLive(event);
     return { index, id: event.id, stream: null, cursor: null, duplicate: false };
   }
   const { stream, cursor, duplicate } = await bus.publish(event);
@@ -136,7 +136,7 @@ async function publishOne(bus: Bus, index: number, event: RunlogEvent): Promise<
 
 function describe(result: Accepted, event: RunlogEvent): string {
   if (result.stream === null)
-    return `${result.index} ${result.id} ${paint.cyan('live')} ${liveEngineSubject(event.subject)}`;
+    return `${result.index} ${result.id} ${paint.cyan('live')} ${liveSubject(event)}`;
   return [
     result.index,
     result.id,

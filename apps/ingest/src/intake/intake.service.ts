@@ -1,16 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { Bus, type BusError } from '@runlog/bus';
 import {
   decodeBatch,
-  encode,
   type Family,
   isFamily,
-  liveEngineSubject,
   parseEventType,
   type RejectedEvent,
   type RunlogEvent,
-  traceContextHeaders,
 } from '@runlog/contracts';
 import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
 
@@ -93,11 +89,7 @@ export class IntakeService {
         return;
       }
       try {
-        this.bus.connection.publish(
-          liveEngineSubject(event.subject),
-          JSON.stringify(encode(event)),
-          liveHeaders(event),
-        );
+        this.bus.publishLive(event);
         accepted.push({ index, id: event.id, stream: null, cursor: null, duplicate: false });
       } catch (error) {
         failed.push({ index, id: event.id, code: 'unavailable', message: describe(error) });
@@ -125,14 +117,6 @@ export class IntakeService {
 }
 
 /** A live event's `traceparent`/`tracestate` as headers, as on stored ones (DESIGN.md §2). */
-function liveHeaders(event: RunlogEvent): { headers: MsgHdrs } | undefined {
-  const tracing = traceContextHeaders(event.extensions);
-  if (tracing.length === 0) return undefined;
-  const headers = natsHeaders();
-  for (const [name, value] of tracing) headers.set(name, value);
-  return { headers };
-}
-
 function failure(error: BusError): { code: string; message: string } {
   return { code: error.code, message: error.message };
 }

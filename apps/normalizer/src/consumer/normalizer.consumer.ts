@@ -15,13 +15,7 @@ import {
   Outcome,
   type RunningConsumer,
 } from '@runlog/bus';
-import {
-  type DeliveredEvent,
-  DURABLES,
-  encode,
-  liveAgentSubject,
-  streamName,
-} from '@runlog/contracts';
+import { type DeliveredEvent, DURABLES, streamName } from '@runlog/contracts';
 import { RUNLOG_CONFIG, type RunlogConfig } from '@runlog/platform';
 import { type CanonicalOutput, mapAgentEvent, type RunState, touchesRunState } from '../mapping';
 import { RunStateStore } from '../run-state/run-state-store';
@@ -133,7 +127,7 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
     ctx: EventContext,
   ): Promise<void> {
     const { thread_id: thread, run_id: run } = event.data;
-    this.bus.connection.publish(liveAgentSubject(thread, run), JSON.stringify(encode(event)));
+    this.bus.publishLive(event);
     const mode = this.config.normalizerDurability;
     const map = (state: RunState | undefined) =>
       mapAgentEvent({ event, state, mode, stream: ctx.stream });

@@ -11,6 +11,7 @@ import {
 import {
   encodeBytes,
   eventSubject,
+  eventType,
   HEADERS,
   type RunlogEvent,
   traceContextHeaders,
@@ -163,7 +164,7 @@ export class Publisher {
   private prepare(event: RunlogEvent): { subject: string; body: Uint8Array; headers: MsgHdrs } {
     const headers = natsHeaders();
     headers.set(HEADERS.msgId, event.id);
-    headers.set(HEADERS.type, `runlog.${event.family}.${event.kind}`);
+    headers.set(HEADERS.type, eventType(event.family, event.kind));
     headers.set(HEADERS.source, event.source);
     headers.set(HEADERS.id, event.id);
     // The Distributed Tracing extension also travels as headers (DESIGN.md §2).
