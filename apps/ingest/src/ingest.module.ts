@@ -11,6 +11,7 @@ import { consumerReadiness, type RunlogConfig, serviceImports } from '@runlog/pl
 import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
 import { IntakeService } from './intake/intake.service';
+import { OtlpController } from './otlp/otlp.controller';
 
 /** The ingest service: validates events from producers (HTTP and async ingress) and publishes them to the family streams. */
 @Module({})
@@ -25,7 +26,7 @@ export class IngestModule {
           useFactory: (bus: Bus) => [consumerReadiness(bus, INGEST_STREAM, DURABLES.ingest)],
         },
       }),
-      controllers: [EventsController],
+      controllers: [EventsController, OtlpController],
       providers: [IntakeService, AsyncIngress],
     };
   }
