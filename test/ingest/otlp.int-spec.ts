@@ -1,5 +1,6 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { buildTree } from '../../apps/trace-store/src/trace/trace-tree';
 import { type TraceEventRow } from '../../apps/trace-store/src/trace/trace-model';
@@ -117,6 +118,55 @@ it('stores nested GenAI spans from the OTLP/HTTP JSON exporter with their parent
       { key: 'runlog.cost_unknown', value: 'gpt-4o-2024-08-06' },
     ]),
   );
+});
+
+it('takes the OTLP/HTTP protobuf exporter and answers in protobuf', async () => {
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(new ProtoExporter({ url: `${fx.url}/v1/traces` }))],
+  });
+  const tracer = provider.getTracer('otlp-proto-test');
+  const agent = tracer.startSpan('invoke_agent proto');
+  const chat = tracer.startSpan(
+    'chat qwen3',
+    {
+      attributes: {
+        'gen_ai.request.model': 'qwen3',
+        'gen_ai.usage.input_tokens': 7,
+        'gen_ai.usage.output_tokens': 3,
+      },
+    },
+    trace.setSpan(context.active(), agent),
+  );
+  chat.setStatus({ code: SpanStatusCode.ERROR });
+  chat.end();
+  agent.end();
+  await provider.forceFlush();
+  await provider.shutdown();
+  const requestId = agent.spanContext().traceId;
+  const tree = buildTree(requestId, await rowsOf(requestId));
+  expect(tree?.roots.map(shape)).toEqual([
+    {
+      name: 'invoke_agent proto',
+      status: 'ok',
+      children: [{ name: 'chat qwen3', status: 'error', children: [] }],
+    },
+  ]);
+  expect(tree?.roots[0]?.children[0]?.usage).toEqual(
+    expect.objectContaining({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 }),
+  );
+  const garbage = await fetch(`${fx.url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: new Uint8Array([0x0a, 0xff, 0xff, 0xff]),
+  });
+  expect(garbage.status).toBe(400);
+  const empty = await fetch(`${fx.url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: new Uint8Array([0x0a, 0x00]),
+  });
+  expect(empty.status).toBe(200);
+  expect(empty.headers.get('content-type')).toBe('application/x-protobuf');
 });
 
 it('answers 400 for a body that is not an ExportTraceServiceRequest, 415 for another type', async () => {

@@ -21,5 +21,11 @@ export const ingestService: ServiceDefinition = {
       { parseAs: 'string' },
       fastify.getDefaultJsonParser('ignore', 'ignore'),
     );
+    // OTLP/HTTP protobuf (POST /v1/traces) is decoded by the route (D39).
+    fastify.addContentTypeParser(
+      'application/x-protobuf',
+      { parseAs: 'buffer' },
+      (_req, body, done) => done(null, body),
+    );
   },
 };
