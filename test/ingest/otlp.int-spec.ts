@@ -1,6 +1,7 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { buildTree } from '../../apps/trace-store/src/trace/trace-tree';
 import { type TraceEventRow } from '../../apps/trace-store/src/trace/trace-model';
@@ -120,9 +121,13 @@ it('stores nested GenAI spans from the OTLP/HTTP JSON exporter with their parent
   );
 });
 
-it('takes the OTLP/HTTP protobuf exporter and answers in protobuf', async () => {
+it('takes the OTLP/HTTP protobuf exporter, gzipped, and answers in protobuf', async () => {
   const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(new ProtoExporter({ url: `${fx.url}/v1/traces` }))],
+    spanProcessors: [
+      new SimpleSpanProcessor(
+        new ProtoExporter({ url: `${fx.url}/v1/traces`, compression: CompressionAlgorithm.GZIP }),
+      ),
+    ],
   });
   const tracer = provider.getTracer('otlp-proto-test');
   const agent = tracer.startSpan('invoke_agent proto');
