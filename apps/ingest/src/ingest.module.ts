@@ -12,6 +12,7 @@ import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
 import { FamilyStreamController } from './http/family-stream.controller';
 import { IntakeService } from './intake/intake.service';
+import { OtlpController } from './otlp/otlp.controller';
 
 /** The ingest service: validates events from producers (HTTP and async ingress) and publishes them to the family streams. */
 @Module({})
@@ -26,7 +27,7 @@ export class IngestModule {
           useFactory: (bus: Bus) => [consumerReadiness(bus, INGEST_STREAM, DURABLES.ingest)],
         },
       }),
-      controllers: [EventsController, FamilyStreamController],
+      controllers: [EventsController, FamilyStreamController, OtlpController],
       providers: [IntakeService, AsyncIngress],
     };
   }

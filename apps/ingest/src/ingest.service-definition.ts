@@ -1,3 +1,5 @@
+import { type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { type ServiceDefinition } from '@runlog/platform';
 import { IngestModule } from './ingest.module';
 
@@ -20,6 +22,24 @@ export const ingestService: ServiceDefinition = {
       ['application/cloudevents+json', 'application/cloudevents-batch+json'],
       { parseAs: 'string' },
       fastify.getDefaultJsonParser('ignore', 'ignore'),
+    );
+    // OTLP/HTTP exporters may gzip their body (D39): inflated before it is parsed.
+    fastify.addHook('preParsing', (request, _reply, payload, done) => {
+      const gzip = request.headers['content-encoding']?.trim().toLowerCase() === 'gzip';
+      if (!gzip || !request.url.startsWith('/v1/traces')) return done(null, payload);
+      const inflated: Readable & { receivedEncodedLength?: number } = payload.pipe(createGunzip());
+      let received = 0;
+      payload.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        inflated.receivedEncodedLength = received;
+      });
+      return done(null, inflated);
+    });
+    // OTLP/HTTP protobuf (POST /v1/traces) is decoded by the route (D39).
+    fastify.addContentTypeParser(
+      'application/x-protobuf',
+      { parseAs: 'buffer' },
+      (_req, body, done) => done(null, body),
     );
   },
 };

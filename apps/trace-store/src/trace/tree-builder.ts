@@ -52,10 +52,10 @@ interface Draft {
   readonly name: string;
   readonly ctx: readonly string[];
   readonly start: TraceEventRow;
-  readonly depth: number;
   /** Its node's children, in start order (filled by finish). */
   readonly children: TraceNode[];
-  readonly parent: Draft | undefined;
+  parent: Draft | undefined;
+  depth: number;
   end: TraceEventRow | undefined;
   yields: number;
   usage: UsageSum | undefined;
@@ -104,6 +104,9 @@ export class TreeBuilder {
     annotations: [] as Unattached['annotations'][number][],
     media: [] as Unattached['media'][number][],
   };
+  /** OTLP spans (D40): drafts by span id, and children seen before their parent. */
+  private readonly bySpan = new Map<string, Draft>();
+  private readonly orphans = new Map<string, Draft[]>();
   private entries = 0;
   private chars = 0;
   private cut: TreeTruncation['truncated_by'] | undefined;
@@ -157,9 +160,15 @@ export class TreeBuilder {
         this.stack.pop();
       }
       const type = group ? 'group' : 'op';
-      const parent = this.stack.findLast(
-        (o) => o.end === undefined && holds(o, { type, name, ctx: row.ctx }),
-      );
+      const otel = group ? undefined : otelSpan(row);
+      const parent =
+        otel === undefined
+          ? this.stack.findLast(
+              (o) => o.end === undefined && holds(o, { type, name, ctx: row.ctx }),
+            )
+          : otel.parent === undefined
+            ? undefined
+            : this.bySpan.get(otel.parent);
       const depth = (parent?.depth ?? 0) + 1;
       if (this.fits(name.length + JSON.stringify(row.ctx).length, depth)) {
         const draft: Draft = {
@@ -177,7 +186,8 @@ export class TreeBuilder {
           media: [],
         };
         this.drafts.push(draft);
-        this.stack.push(draft);
+        if (otel === undefined) this.stack.push(draft);
+        else this.linkSpan(draft, otel);
         const own = state ?? { open: [], omittedOpen: 0, latest: undefined, latestOmitted: false };
         states.set(key, own);
         own.open.push(draft);
@@ -207,6 +217,24 @@ export class TreeBuilder {
     }
     // The end of a container left out, or an end with no open container (a warning).
     if (this.cut !== undefined) this.omitted += 1;
+  }
+
+  /**
+   * An OTLP span's explicit parentage (D40): a child stored before its parent (same
+   * millisecond, earlier export) waits as an orphan and is moved under it when it starts.
+   */
+  private linkSpan(draft: Draft, otel: { span: string; parent: string | undefined }): void {
+    this.bySpan.set(otel.span, draft);
+    if (otel.parent !== undefined && draft.parent === undefined) {
+      const waiting = this.orphans.get(otel.parent) ?? [];
+      waiting.push(draft);
+      this.orphans.set(otel.parent, waiting);
+    }
+    for (const orphan of this.orphans.get(otel.span) ?? []) {
+      orphan.parent = draft;
+      orphan.depth = draft.depth + 1;
+    }
+    this.orphans.delete(otel.span);
   }
 
   /** llm_usage, annotation, media_ref, op_yield: to the span of their (op_name, ctx). */
@@ -281,6 +309,18 @@ export class TreeBuilder {
     }
     return false;
   }
+}
+
+/** The span and parent ids of an op_start mapped from OTLP (inputs.otel, D40). */
+function otelSpan(row: TraceEventRow): { span: string; parent: string | undefined } | undefined {
+  if (row.kind !== 'op_start' || row.ctx.length !== 1) return undefined;
+  const inputs = row.payload['inputs'];
+  if (typeof inputs !== 'object' || inputs === null) return undefined;
+  const otel = (inputs as Record<string, unknown>)['otel'];
+  if (typeof otel !== 'object' || otel === null) return undefined;
+  const { span_id: span, parent_span_id: parent } = otel as Record<string, unknown>;
+  if (typeof span !== 'string' || span !== row.ctx[0]) return undefined;
+  return { span, parent: typeof parent === 'string' ? parent : undefined };
 }
 
 /** Whether an open container may be the parent of a node (the rule of buildTree). */
