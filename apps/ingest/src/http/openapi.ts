@@ -11,7 +11,7 @@ import {
   type FamilyInfo,
   type RejectedBody,
   type UnavailableBody,
-} from './events.controller';
+} from './responses';
 
 export const INGEST_TAG = 'ingest';
 
