@@ -10,23 +10,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Bus } from '@runlog/bus';
-import { FAMILIES, type Family, streamName } from '@runlog/contracts';
-import {
-  ApiError,
-  callerOf,
-  ERROR_BODY_SCHEMA,
-  errorBody,
-  type ErrorBody,
-  RequireScope,
-} from '@runlog/platform';
+import { FAMILIES, streamName } from '@runlog/contracts';
+import { ApiError, callerOf, ERROR_BODY_SCHEMA, errorBody, RequireScope } from '@runlog/platform';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  type AcceptedEvent,
-  type FailedEvent,
-  familyOfInput,
-  IntakeService,
-  type RejectedEvent,
-} from '../intake/intake.service';
+import { familyOfInput, IntakeService } from '../intake/intake.service';
 import { authorize } from './api-keys';
 import { EVENT_MEDIA_TYPES, eventsOfRequest } from './cloudevents-http';
 import {
@@ -52,29 +39,14 @@ import {
   UNSUPPORTED_MEDIA_TYPE_EXAMPLE,
 } from './openapi';
 
+import {
+  type AcceptedBody,
+  type FamilyInfo,
+  type RejectedBody,
+  type UnavailableBody,
+} from './responses';
+
 type RequestHeaders = Record<string, string | string[] | undefined>;
-
-/** 202: every event written (or sent live). */
-export interface AcceptedBody {
-  readonly accepted: readonly AcceptedEvent[];
-}
-/** 400: nothing written; every invalid event with every error. */
-export interface RejectedBody extends ErrorBody {
-  readonly rejected: readonly RejectedEvent[];
-}
-/** 503: JetStream did not take some events; `accepted` were written. Retrying the batch is safe. */
-export interface UnavailableBody extends ErrorBody {
-  readonly accepted: readonly AcceptedEvent[];
-  readonly failed: readonly FailedEvent[];
-}
-
-export interface FamilyInfo {
-  readonly family: Family;
-  readonly stream: string;
-  readonly messages: number;
-  readonly first_cursor: string | null;
-  readonly last_cursor: string | null;
-}
 
 /** `POST /v1/events` and `GET /v1/families` (DESIGN.md §4); OpenAPI details in `./openapi`. */
 @ApiTags(INGEST_TAG)

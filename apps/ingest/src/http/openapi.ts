@@ -3,7 +3,7 @@
 // Documentation only: nothing here validates or shapes a request.
 import { ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { exampleEvent, FAMILIES, type Family, streamName } from '@runlog/contracts';
-import { type ErrorBody } from '@runlog/platform';
+import { type ApiErrorCode, type ErrorBody } from '@runlog/platform';
 import { type AcceptedEvent, type FailedEvent, type RejectedEvent } from '../intake/intake.service';
 import { EVENT_MEDIA_TYPES } from './cloudevents-http';
 import {
@@ -11,7 +11,7 @@ import {
   type FamilyInfo,
   type RejectedBody,
   type UnavailableBody,
-} from './events.controller';
+} from './responses';
 
 export const INGEST_TAG = 'ingest';
 
@@ -332,7 +332,7 @@ export const UNAVAILABLE_EXAMPLE = {
   failed,
 } satisfies UnavailableBody;
 
-const error = (code: string, message: string, details: unknown[] = []) => ({
+const error = (code: ApiErrorCode, message: string, details: unknown[] = []) => ({
   summary: code,
   value: { error: { code, message, details } } satisfies ErrorBody,
 });

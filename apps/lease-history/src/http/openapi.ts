@@ -1,6 +1,7 @@
 // JSON Schemas of lease-history's answers (DESIGN.md §4) for the OpenAPI document.
 // Documentation only: nothing here validates or shapes a response.
 import { type SchemaObject } from '@nestjs/swagger';
+import { KINDS } from '@runlog/contracts';
 import { ERROR_BODY_SCHEMA } from '@runlog/platform';
 import { type LeaseStateName } from '../projection/lease-state';
 
@@ -70,7 +71,7 @@ export const HISTORY_EVENT_SCHEMA: SchemaObject = {
   type: 'object',
   properties: {
     cursor,
-    kind: { type: 'string', enum: ['acquired', 'renewed', 'expired', 'reclaimed', 'revoked'] },
+    kind: { type: 'string', enum: [...KINDS.lease_history] },
     id: { type: 'string' },
     time: { type: 'string', format: 'date-time' },
     extensions: {

@@ -2,6 +2,7 @@
 // Documentation only: nothing here validates or shapes a response.
 import { type SchemaObject } from '@nestjs/swagger';
 import { ERROR_BODY_SCHEMA } from '@runlog/platform';
+import { TRACE_WARNING_CODES } from '../trace/trace-model';
 
 export const TRACE_STATUSES = ['ok', 'error', 'cancelled', 'open'] as const;
 
@@ -62,7 +63,7 @@ export const TRACE_SCHEMA: SchemaObject = {
       items: {
         type: 'object',
         properties: {
-          code: { type: 'string', enum: ['usage_after_op_end', 'op_end_without_start', 'seq_gap'] },
+          code: { type: 'string', enum: [...TRACE_WARNING_CODES] },
           message: { type: 'string' },
           event_id: { type: 'string' },
           cursor: { type: 'string' },

@@ -25,7 +25,12 @@ export interface TraceEventRow {
 }
 
 /** A stable code for a broken trace rule; the events are kept all the same. */
-export type TraceWarningCode = 'usage_after_op_end' | 'op_end_without_start' | 'seq_gap';
+export const TRACE_WARNING_CODES = [
+  'usage_after_op_end',
+  'op_end_without_start',
+  'seq_gap',
+] as const;
+export type TraceWarningCode = (typeof TRACE_WARNING_CODES)[number];
 
 /** A broken rule, flagged at the event that broke it (a seq gap: the event after the hole). */
 export interface TraceWarning {

@@ -6,10 +6,10 @@ import {
   Logger,
 } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
-import { ApiError, errorBody, statusForCode } from './api-error';
+import { ApiError, type ApiErrorCode, errorBody, statusForCode } from './api-error';
 
 /** Codes for Nest's and Fastify's own HTTP errors, so they answer in the same shape. */
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): ApiErrorCode {
   if (status === 400) return 'invalid_request';
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';

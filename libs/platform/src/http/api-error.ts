@@ -6,7 +6,7 @@
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details: readonly unknown[] = [],
     /** Headers the answer carries (`Retry-After` on a 429). */
@@ -17,7 +17,7 @@ export class ApiError extends Error {
 }
 
 /** Codes and their HTTP statuses: the one table every service shares. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+const STATUS_BY_CODE = {
   invalid_request: 400,
   invalid_parameter: 400,
   validation_failed: 400,
@@ -34,23 +34,31 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   too_many_events: 413,
   unavailable: 503,
   internal: 500,
-};
+  /** The console's proxy: an upstream service did not answer. */
+  bad_gateway: 502,
+} as const satisfies Readonly<Record<string, number>>;
+
+/** Every code an error answer carries: the keys of the one status table. */
+export type ApiErrorCode = keyof typeof STATUS_BY_CODE;
+
+/** The known codes, in the table's order (for documents and exhaustive tests). */
+export const API_ERROR_CODES = Object.keys(STATUS_BY_CODE) as readonly ApiErrorCode[];
 
 export function statusForCode(code: string): number {
-  return STATUS_BY_CODE[code] ?? 500;
+  return (STATUS_BY_CODE as Readonly<Record<string, number>>)[code] ?? 500;
 }
 
 /** The wire shape of every error answer. */
 export interface ErrorBody {
   readonly error: {
-    readonly code: string;
+    readonly code: ApiErrorCode;
     readonly message: string;
     readonly details: readonly unknown[];
   };
 }
 
 export function errorBody(
-  code: string,
+  code: ApiErrorCode,
   message: string,
   details: readonly unknown[] = [],
 ): ErrorBody {

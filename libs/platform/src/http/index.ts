@@ -1,4 +1,11 @@
-export { ApiError, statusForCode, errorBody, type ErrorBody } from './api-error';
+export {
+  ApiError,
+  API_ERROR_CODES,
+  type ApiErrorCode,
+  statusForCode,
+  errorBody,
+  type ErrorBody,
+} from './api-error';
 export { ApiErrorFilter } from './api-error.filter';
 export {
   DEFAULT_LIMIT,
