@@ -73,12 +73,7 @@ describe('poison isolation in the consumer runtime', () => {
         },
       });
       const [letter] = await waitForDeadLetters(fx, durable, 1);
-      await settled(
-        fx,
-        durable,
-        (info) => info.num_ack_pending === 0 && info.num_pending === 0,
-        10_000,
-      );
+      await drained(fx, durable);
       await consumer.stop();
       // The poison event came in a batch of many (the first socket read may hold only the
       // first event or two, so it is the batch that held it that is asserted, not the first).
@@ -129,12 +124,7 @@ describe('poison isolation in the consumer runtime', () => {
     await failures.until((items) => items.some((d) => d >= 4), 'four deliveries while down');
     down = false;
     await handled.count(events.length);
-    await settled(
-      fx,
-      durable,
-      (info) => info.num_ack_pending === 0 && info.num_pending === 0,
-      10_000,
-    );
+    await drained(fx, durable);
     await consumer.stop();
     // Each once (naks come back in any order across batches, which a projection tolerates).
     expect([...handled.items].sort()).toEqual(events.map((e) => e.id).sort());
@@ -157,12 +147,7 @@ describe('poison isolation in the consumer runtime', () => {
       handler: { mode: 'event', handle: (event) => handled.push(event.id) },
     });
     const [letter] = await waitForDeadLetters(fx, durable, 1);
-    await settled(
-      fx,
-      durable,
-      (info) => info.num_ack_pending === 0 && info.num_pending === 0,
-      10_000,
-    );
+    await drained(fx, durable);
     await consumer.stop();
     expect(handled.items).toEqual([]);
     expect(letter).toMatchObject<Partial<DeadLetter>>({
@@ -178,3 +163,13 @@ describe('poison isolation in the consumer runtime', () => {
     expect((await fx.bus.deadLetters.original(letter!))?.length).toBe(body.length);
   });
 });
+
+/** Resolves once `durable` has nothing pending or unacked (within 10 s). */
+function drained(fx: BusFixture, durable: string) {
+  return settled(
+    fx,
+    durable,
+    (info) => info.num_ack_pending === 0 && info.num_pending === 0,
+    10_000,
+  );
+}
