@@ -6,10 +6,10 @@ import {
   Outcome,
   type PublishManyResult,
 } from '@runlog/bus';
-import { type ConsumerInfo } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { uniqueName, waitFor } from '@runlog/testing';
+import { uniqueName } from '@runlog/testing';
 import { type BusFixture, Recorder, startBus, traceEvents } from './bus-fixtures';
+import { settled, waitForDeadLetters } from './bus-waits';
 
 const fast = { backoff: { initialMs: 20, maxMs: 100 } } as const;
 
@@ -408,37 +408,6 @@ describe('durable pull consumers', () => {
     }
   });
 });
-
-/**
- * The consumer's info once `condition` holds. The server applies acks asynchronously (its
- * consumer goroutine), so an ack sent before an info request may not show in its answer yet.
- */
-async function settled(
-  fx: BusFixture,
-  durable: string,
-  condition: (info: ConsumerInfo) => boolean,
-): Promise<ConsumerInfo> {
-  return waitFor(
-    `consumer ${durable} to settle`,
-    async () => {
-      const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
-      return condition(info) ? info : undefined;
-    },
-    { timeoutMs: 5_000, intervalMs: 20 },
-  );
-}
-
-/** Dead letters live in a stream with no event to await from here: poll its API. */
-function waitForDeadLetters(fx: BusFixture, consumer: string, n: number) {
-  return waitFor(
-    `${n} dead letters of ${consumer}`,
-    async () => {
-      const letters = await fx.bus.deadLetters.list(consumer);
-      return letters.length >= n ? letters : undefined;
-    },
-    { timeoutMs: 20_000, intervalMs: 50 },
-  );
-}
 
 function cursorsOf(results: PublishManyResult[]): string[] {
   return results.map((result) => {

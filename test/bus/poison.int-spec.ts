@@ -1,16 +1,10 @@
-import { type ConsumerInfo } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DEAD_LETTER_HEADERS, type DeadLetter } from '@runlog/bus';
 import { classifyStoreError, openStore, type Store } from '@runlog/store';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  testStoreKinds,
-  uniqueName,
-  waitFor,
-} from '@runlog/testing';
+import { createTestDatabase, type TestDatabase, testStoreKinds, uniqueName } from '@runlog/testing';
 import { sql } from 'kysely';
 import { type BusFixture, Recorder, startBus, traceEvents } from './bus-fixtures';
+import { settled, waitForDeadLetters } from './bus-waits';
 
 const fast = { backoff: { initialMs: 20, maxMs: 100 } } as const;
 
@@ -79,7 +73,7 @@ describe('poison isolation in the consumer runtime', () => {
         },
       });
       const [letter] = await waitForDeadLetters(fx, durable, 1);
-      await settled(fx, durable, (info) => info.num_ack_pending === 0 && info.num_pending === 0);
+      await drained(fx, durable);
       await consumer.stop();
       // The poison event came in a batch of many (the first socket read may hold only the
       // first event or two, so it is the batch that held it that is asserted, not the first).
@@ -130,7 +124,7 @@ describe('poison isolation in the consumer runtime', () => {
     await failures.until((items) => items.some((d) => d >= 4), 'four deliveries while down');
     down = false;
     await handled.count(events.length);
-    await settled(fx, durable, (info) => info.num_ack_pending === 0 && info.num_pending === 0);
+    await drained(fx, durable);
     await consumer.stop();
     // Each once (naks come back in any order across batches, which a projection tolerates).
     expect([...handled.items].sort()).toEqual(events.map((e) => e.id).sort());
@@ -153,7 +147,7 @@ describe('poison isolation in the consumer runtime', () => {
       handler: { mode: 'event', handle: (event) => handled.push(event.id) },
     });
     const [letter] = await waitForDeadLetters(fx, durable, 1);
-    await settled(fx, durable, (info) => info.num_ack_pending === 0 && info.num_pending === 0);
+    await drained(fx, durable);
     await consumer.stop();
     expect(handled.items).toEqual([]);
     expect(letter).toMatchObject<Partial<DeadLetter>>({
@@ -170,28 +164,12 @@ describe('poison isolation in the consumer runtime', () => {
   });
 });
 
-async function settled(
-  fx: BusFixture,
-  durable: string,
-  condition: (info: ConsumerInfo) => boolean,
-): Promise<ConsumerInfo> {
-  return waitFor(
-    `consumer ${durable} to settle`,
-    async () => {
-      const info = await fx.bus.manager.consumers.info('RUNLOG_TRACE', durable);
-      return condition(info) ? info : undefined;
-    },
-    { timeoutMs: 10_000, intervalMs: 20 },
-  );
-}
-
-function waitForDeadLetters(fx: BusFixture, consumer: string, n: number) {
-  return waitFor(
-    `${n} dead letters of ${consumer}`,
-    async () => {
-      const letters = await fx.bus.deadLetters.list(consumer);
-      return letters.length >= n ? letters : undefined;
-    },
-    { timeoutMs: 20_000, intervalMs: 50 },
+/** Resolves once `durable` has nothing pending or unacked (within 10 s). */
+function drained(fx: BusFixture, durable: string) {
+  return settled(
+    fx,
+    durable,
+    (info) => info.num_ack_pending === 0 && info.num_pending === 0,
+    10_000,
   );
 }

@@ -1,6 +1,7 @@
 import { type Gap, type PublishManyResult, type TailItem } from '@runlog/bus';
 import { type DeliveredEvent, type RunlogEvent, streamName } from '@runlog/contracts';
 import { uniqueName, waitFor } from '@runlog/testing';
+import { within } from '../faults/fault-fixtures';
 import { type BusFixture, Recorder, startBus, traceEvents } from './bus-fixtures';
 
 const STREAM = streamName('trace');
@@ -47,19 +48,6 @@ async function killAndRestart(fx: BusFixture, whileDown?: () => void): Promise<v
   whileDown?.();
   await fx.server.start();
   await reconnected;
-}
-
-/** Resolves with `promise`, or fails once `ms` have passed: a bound on a wait, not a synchronisation. */
-async function endsWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function isConsecutive(cursors: readonly string[]): boolean {
@@ -245,7 +233,7 @@ describe('bus resilience to a NATS server killed with SIGKILL', () => {
         if (item.type === 'caught_up') abort.abort();
       }
     })();
-    await endsWithin(reading, 5_000, 'the end of the iteration after the abort');
+    await within(5_000, 'the end of the iteration after the abort', reading);
     expect(items).toEqual([{ type: 'caught_up', cursor: cursors.at(-1) }]);
   });
 
@@ -278,7 +266,7 @@ describe('bus resilience to a NATS server killed with SIGKILL', () => {
       for await (const item of fx.bus.subscribe('trace', { key, signal: AbortSignal.abort() }))
         items.push(item);
     })();
-    await endsWithin(reading, 5_000, 'the end of an iteration with an aborted signal');
+    await within(5_000, 'the end of an iteration with an aborted signal', reading);
     expect(items.filter((item) => item.type === 'event')).toEqual([]);
   });
 });

@@ -1,7 +1,13 @@
 // The flow the service-kill tests of a consumer share: ingest in a process of its own, the
 // consumer started, killed with SIGKILL mid-batch while a producer posts to ingest, started
 // again, and caught up; each test then checks what the consumer answers (its own assertions).
-import { type DeliveredEvent, type Family, type RunlogEvent, streamName } from '@runlog/contracts';
+import {
+  type DeliveredEvent,
+  DURABLES,
+  type Family,
+  type RunlogEvent,
+  streamName,
+} from '@runlog/contracts';
 import { waitFor } from '@runlog/testing';
 import { within } from './fault-fixtures';
 import {
@@ -45,22 +51,45 @@ export function useKillHarness({ ingest: withIngest }: { ingest: boolean }): Kil
   };
 }
 
-/** Which consumer the flow kills, and on what. */
-export interface ConsumerKill<F extends Family> {
-  /** The service (`dist/apps/<service>`), and how the waits name it. */
-  readonly service: string;
-  readonly label: string;
-  readonly portVariable: string;
+/**
+ * The consumers the flow kills: the port variable and durable of each, and whether its
+ * stream keeps what it is sent (before the catch-up it must hold every accepted event) or
+ * is a work queue (empty once caught up, which takes the order waits' redeliveries too).
+ */
+const CONSUMERS = {
+  'lease-history': {
+    label: 'lease-history',
+    portVariable: 'LEASE_HISTORY_PORT',
+    family: 'lease_history',
+    durable: DURABLES.leaseHistory,
+    retains: true,
+    caughtUpMs: ACK_WAIT_MS + WAIT_MS,
+  },
+  'trace-store': {
+    label: 'trace-store',
+    portVariable: 'TRACE_STORE_PORT',
+    family: 'trace',
+    durable: DURABLES.traceStore,
+    retains: true,
+    caughtUpMs: ACK_WAIT_MS + WAIT_MS,
+  },
+  normalizer: {
+    label: 'the normalizer',
+    portVariable: 'NORMALIZER_PORT',
+    family: 'agent',
+    durable: DURABLES.normalizer,
+    retains: false,
+    caughtUpMs: ACK_WAIT_MS + 3 * WAIT_MS,
+  },
+} as const;
+type Consumer = keyof typeof CONSUMERS;
+type FamilyOf<S extends Consumer> = (typeof CONSUMERS)[S]['family'];
+
+/** Which consumer the flow kills (`dist/apps/<service>`), and what the producer posts. */
+export interface ConsumerKill<S extends Consumer> {
+  readonly service: S;
+  readonly workload: (index: number) => RunlogEvent<FamilyOf<S>>;
   readonly extraEnv?: Readonly<Record<string, string>>;
-  readonly family: F;
-  readonly durable: string;
-  readonly workload: (index: number) => RunlogEvent<F>;
-  /**
-   * The stream keeps what it is sent (not a work queue): before the catch-up it must hold
-   * every accepted event. A work-queue stream is empty once caught up instead.
-   */
-  readonly retains: boolean;
-  readonly caughtUpMs?: number;
 }
 
 /** The consumer started again and caught up, with what the producer had accepted. */
@@ -75,15 +104,17 @@ export interface Restarted<F extends Family> {
  * Runs the kill flow, then `check` on the restarted consumer (which must stop cleanly
  * after it) and writes the kill's figures, with the further ones `check` returns.
  */
-export async function killMidBatch<F extends Family>(
+export async function killMidBatch<S extends Consumer>(
   { h, ingest }: KillSuite,
-  kill: ConsumerKill<F>,
-  check: (run: Restarted<F>) => Promise<readonly string[] | void>,
+  { service, workload, extraEnv }: ConsumerKill<S>,
+  check: (run: Restarted<FamilyOf<S>>) => Promise<readonly string[] | void>,
 ): Promise<void> {
+  type F = FamilyOf<S>;
+  const kill = CONSUMERS[service];
   const stream = streamName(kill.family);
-  const env = await h.environment(kill.portVariable, kill.extraEnv);
-  const first = await h.start(kill.service, env);
-  const producer = new HttpProducer(ingest.url, kill.workload).start();
+  const env = await h.environment(kill.portVariable, extraEnv);
+  const first = await h.start(service, env);
+  const producer = new HttpProducer<F>(ingest.url, workload).start();
   try {
     // Mid-batch: some events applied and acked, some delivered to it and not yet acked.
     await midBatch(h.admin, stream, kill.durable, 300);
@@ -96,7 +127,7 @@ export async function killMidBatch<F extends Family>(
       { timeoutMs: WAIT_MS },
     );
     const startedAt = Date.now();
-    const second = await h.start(kill.service, env);
+    const second = await h.start(service, env);
     const restartedAt = Date.now();
     await waitFor(
       '200 events accepted after the restart',
@@ -112,7 +143,7 @@ export async function killMidBatch<F extends Family>(
       const { state } = await h.admin.manager.streams.info(stream);
       expect(state.messages).toBe(producer.accepted.length);
     }
-    await caughtUp(h.admin, stream, kill.durable, kill.caughtUpMs ?? ACK_WAIT_MS + WAIT_MS);
+    await caughtUp(h.admin, stream, kill.durable, kill.caughtUpMs);
     const caughtUpAt = Date.now();
 
     const delivered: DeliveredEvent<F>[] = producer.accepted
@@ -122,7 +153,7 @@ export async function killMidBatch<F extends Family>(
     expect(await h.admin.deadLetters.list(kill.durable)).toEqual([]);
     expect(await second.stop()).toBe(0);
 
-    reportKill(kill.service, {
+    reportKill(service, {
       accepted: producer.accepted.length,
       unacked: atKill.num_ack_pending,
       killedAt,

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { DURABLES } from '@runlog/contracts';
 import { uniqueName } from '@runlog/testing';
 import { expectedView, getJson } from '../lease-history/lease-fixtures';
 import { killMidBatch, useKillHarness } from './kill-flow';
@@ -37,27 +36,22 @@ describe('lease-history killed with SIGKILL mid-projection', () => {
     async () => {
       const executions = 20;
       const prefix = uniqueName('exec');
-      const kill = {
-        service: 'lease-history',
-        label: 'lease-history',
-        portVariable: 'LEASE_HISTORY_PORT',
-        family: 'lease_history',
-        durable: DURABLES.leaseHistory,
-        workload: leaseWorkload(prefix, executions),
-        retains: true,
-      } as const;
-      await killMidBatch(suite, kill, async ({ second, delivered }) => {
-        // The query API answers each execution's accepted events, in cursor order, each once.
-        for (let i = 0; i < executions; i++) {
-          const id = `${prefix}-${i}`;
-          const own = delivered.filter((event) => event.data.execution_id === id);
-          expect(await historyOf(second.url, id)).toEqual(own.map((e) => [e.cursor, e.id]));
-          const lease = await getJson(`${second.url}/v1/executions/${id}/lease`);
-          expect(lease.body).toEqual(expectedView(id, own));
-        }
-        const gaps = await getJson<{ gaps: unknown[] }>(`${second.url}/v1/lease-history/gaps`);
-        expect(gaps.body.gaps).toEqual([]);
-      });
+      await killMidBatch(
+        suite,
+        { service: 'lease-history', workload: leaseWorkload(prefix, executions) },
+        async ({ second, delivered }) => {
+          // The query API answers each execution's accepted events, in cursor order, each once.
+          for (let i = 0; i < executions; i++) {
+            const id = `${prefix}-${i}`;
+            const own = delivered.filter((event) => event.data.execution_id === id);
+            expect(await historyOf(second.url, id)).toEqual(own.map((e) => [e.cursor, e.id]));
+            const lease = await getJson(`${second.url}/v1/executions/${id}/lease`);
+            expect(lease.body).toEqual(expectedView(id, own));
+          }
+          const gaps = await getJson<{ gaps: unknown[] }>(`${second.url}/v1/lease-history/gaps`);
+          expect(gaps.body.gaps).toEqual([]);
+        },
+      );
     },
     ACK_WAIT_MS + 60_000,
   );

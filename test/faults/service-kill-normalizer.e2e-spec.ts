@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { DURABLES } from '@runlog/contracts';
 import { uniqueName } from '@runlog/testing';
 import { RunStateStore } from '../../apps/normalizer/src/run-state/run-state-store';
 import { described } from '../normalizer/normalizer-fixtures';
 import { readStream, repeated } from './fault-fixtures';
 import { killMidBatch, useKillHarness } from './kill-flow';
-import { ACK_WAIT_MS, WAIT_MS } from './service-kill-fixtures';
+import { ACK_WAIT_MS } from './service-kill-fixtures';
 import { agentWorkload, expectedRun } from './workloads';
 
 Logger.overrideLogger(['error']);
@@ -30,51 +29,47 @@ describe('normalizer killed with SIGKILL mid-batch', () => {
     async () => {
       const runs = 20;
       const thread = uniqueName('thread');
-      const kill = {
-        service: 'normalizer',
-        label: 'the normalizer',
-        portVariable: 'NORMALIZER_PORT',
-        extraEnv: { NORMALIZER_DURABILITY: MODE },
-        family: 'agent',
-        durable: DURABLES.normalizer,
-        workload: agentWorkload(thread, runs),
-        // A work queue: empty once every raw event is acked.
-        retains: false,
-        caughtUpMs: ACK_WAIT_MS + 3 * WAIT_MS,
-      } as const;
-      await killMidBatch(suite, kill, async ({ second, delivered }) => {
-        // RUNLOG_CANONICAL holds each fact once (msgID `<stream>:<seq>:<index>` dedupes
-        // the republish of a redelivered raw event), per run in the order and with the
-        // decisions of the pure mapping over the run's raw events in cursor order.
-        const { h } = suite;
-        const canonical = await readStream(h.admin, 'canonical');
-        expect(repeated(canonical.map((event) => event.id))).toEqual([]);
-        const runOf = new Map(delivered.map((event) => [event.cursor, event.data.run_id]));
-        const store = await RunStateStore.open(h.admin.connection);
-        let facts = 0;
-        for (let i = 0; i < runs; i++) {
-          const run = `r-${i}`;
-          const expected = expectedRun(
-            delivered.filter((event) => event.data.run_id === run),
-            MODE,
+      await killMidBatch(
+        suite,
+        {
+          service: 'normalizer',
+          workload: agentWorkload(thread, runs),
+          extraEnv: { NORMALIZER_DURABILITY: MODE },
+        },
+        async ({ second, delivered }) => {
+          // RUNLOG_CANONICAL holds each fact once (msgID `<stream>:<seq>:<index>` dedupes
+          // the republish of a redelivered raw event), per run in the order and with the
+          // decisions of the pure mapping over the run's raw events in cursor order.
+          const { h } = suite;
+          const canonical = await readStream(h.admin, 'canonical');
+          expect(repeated(canonical.map((event) => event.id))).toEqual([]);
+          const runOf = new Map(delivered.map((event) => [event.cursor, event.data.run_id]));
+          const store = await RunStateStore.open(h.admin.connection);
+          let facts = 0;
+          for (let i = 0; i < runs; i++) {
+            const run = `r-${i}`;
+            const expected = expectedRun(
+              delivered.filter((event) => event.data.run_id === run),
+              MODE,
+            );
+            const written = canonical.filter((e) => runOf.get(e.data.source_cursor) === run);
+            expect(described(written)).toEqual(expected.facts);
+            expect((await store.read(thread, run)).state).toEqual(expected.state);
+            facts += expected.facts.length;
+          }
+          expect(canonical).toHaveLength(facts);
+          const overtook = await metric(
+            second.url,
+            'runlog_normalizer_order_waits_total{outcome="overtook"}',
           );
-          const written = canonical.filter((e) => runOf.get(e.data.source_cursor) === run);
-          expect(described(written)).toEqual(expected.facts);
-          expect((await store.read(thread, run)).state).toEqual(expected.state);
-          facts += expected.facts.length;
-        }
-        expect(canonical).toHaveLength(facts);
-        const overtook = await metric(
-          second.url,
-          'runlog_normalizer_order_waits_total{outcome="overtook"}',
-        );
-        expect(overtook).toBe(0);
-        const handedBack = await metric(
-          second.url,
-          'runlog_normalizer_order_waits_total{outcome="handed_back"}',
-        );
-        return [`${facts} canonical facts`, `${handedBack} raw events handed back for order`];
-      });
+          expect(overtook).toBe(0);
+          const handedBack = await metric(
+            second.url,
+            'runlog_normalizer_order_waits_total{outcome="handed_back"}',
+          );
+          return [`${facts} canonical facts`, `${handedBack} raw events handed back for order`];
+        },
+      );
     },
     ACK_WAIT_MS + 150_000,
   );

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { DURABLES } from '@runlog/contracts';
 import { uniqueName } from '@runlog/testing';
 import { getJson } from '../projection-fixture';
 import { killMidBatch, useKillHarness } from './kill-flow';
@@ -19,31 +18,26 @@ describe('trace-store killed with SIGKILL mid-projection', () => {
     async () => {
       const traces = 20;
       const prefix = uniqueName('req');
-      const kill = {
-        service: 'trace-store',
-        label: 'trace-store',
-        portVariable: 'TRACE_STORE_PORT',
-        family: 'trace',
-        durable: DURABLES.traceStore,
-        workload: traceWorkload(prefix, traces),
-        retains: true,
-      } as const;
-      await killMidBatch(suite, kill, async ({ producer, second }) => {
-        // Each trace answers its accepted events, ordered by (timestamp, seq), each once,
-        // through pages smaller than the trace; no warning (a lost event is a seq_gap).
-        for (let i = 0; i < traces; i++) {
-          const id = `${prefix}-${i}`;
-          const own = producer.accepted
-            .filter((a) => a.event.data.request_id === id)
-            .sort((a, b) => a.event.data.seq - b.event.data.seq)
-            .map((a): [string, string] => [a.cursor, a.event.data.event_id]);
-          const read = await traceOf(second.url, id, 97);
-          expect(read.events).toEqual(own);
-          expect(read.warnings).toEqual([]);
-        }
-        const gaps = await getJson<{ gaps: unknown[] }>(`${second.url}/v1/trace-store/gaps`);
-        expect(gaps.body.gaps).toEqual([]);
-      });
+      await killMidBatch(
+        suite,
+        { service: 'trace-store', workload: traceWorkload(prefix, traces) },
+        async ({ producer, second }) => {
+          // Each trace answers its accepted events, ordered by (timestamp, seq), each once,
+          // through pages smaller than the trace; no warning (a lost event is a seq_gap).
+          for (let i = 0; i < traces; i++) {
+            const id = `${prefix}-${i}`;
+            const own = producer.accepted
+              .filter((a) => a.event.data.request_id === id)
+              .sort((a, b) => a.event.data.seq - b.event.data.seq)
+              .map((a): [string, string] => [a.cursor, a.event.data.event_id]);
+            const read = await traceOf(second.url, id, 97);
+            expect(read.events).toEqual(own);
+            expect(read.warnings).toEqual([]);
+          }
+          const gaps = await getJson<{ gaps: unknown[] }>(`${second.url}/v1/trace-store/gaps`);
+          expect(gaps.body.gaps).toEqual([]);
+        },
+      );
     },
     ACK_WAIT_MS + 60_000,
   );

@@ -1,26 +1,14 @@
 import { jetstream } from '@nats-io/jetstream';
-import { Bus, DEAD_LETTER_HEADERS } from '@runlog/bus';
-import { uniqueName, waitFor } from '@runlog/testing';
-import { event, type IngestFixture, startIngest } from './ingest-fixtures';
+import { type Bus, DEAD_LETTER_HEADERS } from '@runlog/bus';
+import { waitFor } from '@runlog/testing';
+import { withFixture } from '../use-fixture';
+import { event, type IngestFixture } from './ingest-fixtures';
+import { startIngress } from './ingress-fixture';
 
 describe('async ingress: nothing one message can do holds the others', () => {
   let fx: IngestFixture;
   let bus: Bus;
-  beforeAll(async () => {
-    fx = await startIngest();
-    bus = await Bus.connect(
-      {
-        servers: [fx.server.url],
-        name: uniqueName('ingress'),
-        streams: { replicas: 1, maxAgeMs: {} },
-      },
-      { provision: false },
-    );
-  });
-  afterAll(async () => {
-    await bus?.close();
-    await fx?.close();
-  }, 30_000);
+  withFixture(startIngress, (started) => ({ fx, bus } = started), { once: true });
 
   it('parks a message too large to dead-letter whole, truncated with a marker, acks it, and routes the next', async () => {
     const js = jetstream(fx.nc);

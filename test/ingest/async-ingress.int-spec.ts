@@ -1,25 +1,23 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { Bus, type DeadLetter } from '@runlog/bus';
+import { type Bus, type DeadLetter } from '@runlog/bus';
 import { uniqueName, waitFor } from '@runlog/testing';
-import { event, type IngestFixture, startIngest } from './ingest-fixtures';
+import { withFixture } from '../use-fixture';
+import { event, type IngestFixture } from './ingest-fixtures';
+import { startIngress } from './ingress-fixture';
 
 describe('async ingress (RUNLOG_INGEST)', () => {
   let fx: IngestFixture;
   let js: JetStreamClient;
   let bus: Bus;
-  beforeAll(async () => {
-    fx = await startIngest();
-    js = jetstream(fx.nc);
-    bus = await Bus.connect(
-      { servers: [fx.server.url], name: 'ingress-test', streams: { replicas: 1, maxAgeMs: {} } },
-      { provision: false },
-    );
-  });
-  afterAll(async () => {
-    await bus?.close();
-    await fx?.close();
-  }, 30_000);
+  withFixture(
+    startIngress,
+    (started) => {
+      ({ fx, bus } = started);
+      js = jetstream(fx.nc);
+    },
+    { once: true },
+  );
 
   it('routes valid events to their family streams with the same msgID, and dead-letters the bad', async () => {
     const structured = event('trace', 'op_start');
