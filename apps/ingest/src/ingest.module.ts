@@ -7,7 +7,12 @@ import {
   INGEST_STREAM,
   streamName,
 } from '@runlog/contracts';
-import { consumerReadiness, type RunlogConfig, serviceImports } from '@runlog/platform';
+import {
+  consumerReadiness,
+  deadLettersController,
+  type RunlogConfig,
+  serviceImports,
+} from '@runlog/platform';
 import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
 import { FamilyStreamController } from './http/family-stream.controller';
@@ -26,7 +31,11 @@ export class IngestModule {
           useFactory: (bus: Bus) => [consumerReadiness(bus, INGEST_STREAM, DURABLES.ingest)],
         },
       }),
-      controllers: [EventsController, FamilyStreamController],
+      controllers: [
+        EventsController,
+        FamilyStreamController,
+        deadLettersController('ingest', [DURABLES.ingest]),
+      ],
       providers: [IntakeService, AsyncIngress],
     };
   }
