@@ -37,7 +37,7 @@ const API_KEYS = [
   `${KEYS.operator}=*`,
 ].join(';');
 
-type Scope = 'read' | 'metrics' | 'write' | 'public';
+type Scope = 'read' | 'admin' | 'metrics' | 'write' | 'public';
 /** The scope each route needs: the contract (DESIGN.md §4), written out, not read from code. */
 const EXPECTED: Record<string, Scope> = {
   'ingest POST /v1/events': 'write',
@@ -53,6 +53,19 @@ const EXPECTED: Record<string, Scope> = {
   'trace-store GET /v1/traces/{id}/usage': 'read',
   'trace-store GET /v1/usage': 'read',
   'trace-store GET /v1/trace-store/gaps': 'read',
+  'ingest GET /v1/stream/{family}': 'read',
+  'ingest GET /v1/dead-letters/{consumer}': 'admin',
+  'ingest POST /v1/dead-letters/{consumer}/replay': 'admin',
+  'ingest DELETE /v1/dead-letters/{consumer}/{id}': 'admin',
+  'lease-history GET /v1/dead-letters/{consumer}': 'admin',
+  'lease-history POST /v1/dead-letters/{consumer}/replay': 'admin',
+  'lease-history DELETE /v1/dead-letters/{consumer}/{id}': 'admin',
+  'normalizer GET /v1/dead-letters/{consumer}': 'admin',
+  'normalizer POST /v1/dead-letters/{consumer}/replay': 'admin',
+  'normalizer DELETE /v1/dead-letters/{consumer}/{id}': 'admin',
+  'trace-store GET /v1/dead-letters/{consumer}': 'admin',
+  'trace-store POST /v1/dead-letters/{consumer}/replay': 'admin',
+  'trace-store DELETE /v1/dead-letters/{consumer}/{id}': 'admin',
 };
 /** Routes every service serves beside its own. */
 const COMMON: Record<string, Scope> = {
@@ -66,6 +79,7 @@ const COMMON: Record<string, Scope> = {
 /** Keys that hold a scope, and keys that do not. */
 const HOLDERS: Record<Exclude<Scope, 'public'>, { allowed: Who[]; denied: Who[] }> = {
   read: { allowed: ['reader', 'operator'], denied: ['writer', 'admin', 'metrics'] },
+  admin: { allowed: ['admin', 'operator'], denied: ['writer', 'reader', 'metrics'] },
   metrics: { allowed: ['metrics', 'operator'], denied: ['writer', 'admin', 'reader'] },
   write: { allowed: ['writer', 'operator'], denied: ['reader', 'admin', 'metrics'] },
 };

@@ -7,7 +7,12 @@ import {
   INGEST_STREAM,
   streamName,
 } from '@runlog/contracts';
-import { consumerReadiness, type RunlogConfig, serviceImports } from '@runlog/platform';
+import {
+  consumerReadiness,
+  deadLettersController,
+  type RunlogConfig,
+  serviceImports,
+} from '@runlog/platform';
 import { AsyncIngress } from './async-ingress/async-ingress';
 import { EventsController } from './http/events.controller';
 import { FamilyStreamController } from './http/family-stream.controller';
@@ -27,7 +32,12 @@ export class IngestModule {
           useFactory: (bus: Bus) => [consumerReadiness(bus, INGEST_STREAM, DURABLES.ingest)],
         },
       }),
-      controllers: [EventsController, FamilyStreamController, OtlpController],
+      controllers: [
+        EventsController,
+        FamilyStreamController,
+        OtlpController,
+        deadLettersController('ingest', [DURABLES.ingest]),
+      ],
       providers: [IntakeService, AsyncIngress],
     };
   }

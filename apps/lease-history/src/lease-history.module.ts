@@ -7,6 +7,7 @@ import {
   METRICS_REGISTRY,
   type RunlogConfig,
   serviceImports,
+  deadLettersController,
 } from '@runlog/platform';
 import { STORE, type Store, storeReadiness, StoreModule, storeTarget } from '@runlog/store';
 import { type Registry } from 'prom-client';
@@ -42,7 +43,11 @@ export class LeaseHistoryModule {
           },
         }),
       ],
-      controllers: [LeasesController, LeaseStreamController],
+      controllers: [
+        LeasesController,
+        LeaseStreamController,
+        deadLettersController('lease-history', [DURABLES.leaseHistory]),
+      ],
       providers: [
         {
           provide: LeaseMetrics,

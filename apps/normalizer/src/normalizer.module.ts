@@ -7,6 +7,7 @@ import {
   METRICS_REGISTRY,
   type RunlogConfig,
   serviceImports,
+  deadLettersController,
 } from '@runlog/platform';
 import { type Registry } from 'prom-client';
 import { NormalizerConsumer } from './consumer/normalizer.consumer';
@@ -26,6 +27,7 @@ export class NormalizerModule {
           useFactory: (bus: Bus) => [consumerReadiness(bus, agent, DURABLES.normalizer)],
         },
       }),
+      controllers: [deadLettersController('normalizer', [DURABLES.normalizer])],
       providers: [
         {
           provide: NormalizerMetrics,

@@ -7,6 +7,7 @@ import {
   METRICS_REGISTRY,
   type RunlogConfig,
   serviceImports,
+  deadLettersController,
 } from '@runlog/platform';
 import { STORE, type Store, storeReadiness, StoreModule, storeTarget } from '@runlog/store';
 import { type Registry } from 'prom-client';
@@ -40,7 +41,7 @@ export class TraceStoreModule {
           },
         }),
       ],
-      controllers: [TracesController],
+      controllers: [TracesController, deadLettersController('trace-store', [DURABLES.traceStore])],
       providers: [
         {
           provide: TraceMetrics,

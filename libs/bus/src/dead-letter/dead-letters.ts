@@ -80,24 +80,53 @@ export class DeadLetters {
       if (page.length === 0) break;
       for (const letter of page) {
         after = letter.deadLetterSeq;
-        const body = letter.truncated ? await this.original(letter) : letter.body;
-        if (body === undefined) continue;
-        const headers = natsHeaders();
-        for (const [name, value] of Object.entries(letter.headers)) {
-          if (!REDRIVE_DROPPED.has(name.toLowerCase())) headers.set(name, value);
-        }
-        headers.set(HEADERS.msgId, `redrive:${letter.deadLetterSeq}`);
-        await this.publisher.publishRaw(
-          redriveSubject(letter.consumer, letter.family),
-          body,
-          headers,
-        );
-        await this.jsm.streams.deleteMessage(DEADLETTER_STREAM, letter.deadLetterSeq, false);
-        replayed++;
+        if (await this.redrive(letter)) replayed++;
       }
       remaining -= page.length;
     }
     return replayed;
+  }
+
+  /**
+   * Re-drives the dead letters of a consumer with these sequences of RUNLOG_DEADLETTER
+   * (as {@link replay} does). Answers the sequences re-driven; one that is not this
+   * consumer's, is gone, or whose truncated original retention removed, is not among them.
+   */
+  async replayIds(consumer: string, ids: readonly number[]): Promise<number[]> {
+    const replayed: number[] = [];
+    for (const id of ids) {
+      const letter = await this.get(consumer, id);
+      if (letter !== undefined && (await this.redrive(letter))) replayed.push(id);
+    }
+    return replayed;
+  }
+
+  /** One dead letter of a consumer by its sequence in RUNLOG_DEADLETTER, if it is there. */
+  async get(consumer: string, id: number): Promise<DeadLetter | undefined> {
+    if (!Number.isSafeInteger(id) || id < 1) return undefined;
+    const [letter] = await this.list(consumer, { after: id - 1, limit: 1 });
+    return letter?.deadLetterSeq === id ? letter : undefined;
+  }
+
+  /** Deletes one dead letter of a consumer (it is not re-driven): false if it is not there. */
+  async delete(consumer: string, id: number): Promise<boolean> {
+    const letter = await this.get(consumer, id);
+    if (letter === undefined) return false;
+    return this.jsm.streams.deleteMessage(DEADLETTER_STREAM, id, false);
+  }
+
+  /** Delivers one letter again to its consumer and removes it; false if its original is gone. */
+  private async redrive(letter: DeadLetter): Promise<boolean> {
+    const body = letter.truncated ? await this.original(letter) : letter.body;
+    if (body === undefined) return false;
+    const headers = natsHeaders();
+    for (const [name, value] of Object.entries(letter.headers)) {
+      if (!REDRIVE_DROPPED.has(name.toLowerCase())) headers.set(name, value);
+    }
+    headers.set(HEADERS.msgId, `redrive:${letter.deadLetterSeq}`);
+    await this.publisher.publishRaw(redriveSubject(letter.consumer, letter.family), body, headers);
+    await this.jsm.streams.deleteMessage(DEADLETTER_STREAM, letter.deadLetterSeq, false);
+    return true;
   }
 
   /** The whole original of a truncated dead letter, if its stream still keeps it. */

@@ -40,3 +40,4 @@ export {
   type SseReply,
   SseWriter,
 } from './sse';
+export { deadLettersController, deadLetterJson } from './dead-letters.controller';
