@@ -41,6 +41,7 @@ type Scope = 'read' | 'admin' | 'metrics' | 'write' | 'public';
 /** The scope each route needs: the contract (DESIGN.md §4), written out, not read from code. */
 const EXPECTED: Record<string, Scope> = {
   'ingest POST /v1/events': 'write',
+  'ingest POST /v1/traces': 'write',
   'ingest GET /v1/families': 'read',
   'lease-history GET /v1/executions/{id}/lease': 'read',
   'lease-history GET /v1/executions/{id}/lease-history': 'read',
