@@ -6,6 +6,7 @@ import {
   type JetStreamManager,
   type StreamInfo,
 } from '@nats-io/jetstream';
+import { TimeoutError } from '@nats-io/transport-node';
 import { BusError } from '../errors/bus-error';
 import { API_CODES, jetStreamApiCode } from '../errors/jetstream-codes';
 import { type ProvisionedStream } from './stream-configs';
@@ -38,6 +39,8 @@ export async function ensureStream(
     try {
       info = await jsm.streams.info(config.name);
     } catch (error) {
+      // A busy server can miss the API timeout (seen at start under load): ask again.
+      if (error instanceof TimeoutError && attempt < 2) continue;
       if (apiCode(error) !== API_CODES.StreamNotFound)
         throw provisioningError(`stream ${config.name}`, error);
     }
