@@ -23,7 +23,6 @@ import { Bus } from '@runlog/bus';
 import { FAMILIES, type Family, familyRetention, keyOfSubjectAttribute } from '@runlog/contracts';
 import {
   ApiError,
-  callerName,
   callerOf,
   parseCursor,
   parseText,
@@ -31,9 +30,8 @@ import {
   RequireScope,
   RUNLOG_CONFIG,
   type RunlogConfig,
-  serveSse,
-  type SseFrame,
-  SseLimiter,
+  SseRoutes,
+  subscriptionFrames,
 } from '@runlog/platform';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorBodySchema, INGEST_TAG } from './openapi';
@@ -50,15 +48,13 @@ import { ErrorBodySchema, INGEST_TAG } from './openapi';
 @ApiTags(INGEST_TAG)
 @Controller('v1/stream')
 export class FamilyStreamController implements OnModuleDestroy {
-  private readonly logger = new Logger('FamilyStream');
-  private readonly open = new Set<AbortController>();
-  private readonly limiter: SseLimiter;
+  private readonly streams: SseRoutes;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     @Inject(RUNLOG_CONFIG) config: RunlogConfig,
   ) {
-    this.limiter = new SseLimiter(config.http.sseMax, config.http.sseMaxPerKey);
+    this.streams = new SseRoutes(config, new Logger('FamilyStream'));
   }
 
   @Get(':family')
@@ -134,41 +130,20 @@ export class FamilyStreamController implements OnModuleDestroy {
       throw new ApiError('invalid_parameter', `key: not a ${family} key: "${keyText}"`, [
         { path: 'key', code: 'invalid_value', message: 'expected <thread_id>.<run_id>' },
       ]);
-    const slot = this.limiter.acquire(callerName(callerOf(request)));
-    const bus = this.bus;
-    try {
-      await serveSse(
-        reply,
-        async function* (signal): AsyncGenerator<SseFrame> {
-          const items = bus.subscribe(family, {
-            ...(fromEnd ? { fromEnd: true } : { after: String(resumeAt) }),
-            ...(key === undefined ? {} : { key }),
-            signal,
-          });
-          for await (const item of items) {
-            if (item.type === 'event') {
-              const { event } = item;
-              yield { id: event.cursor, event: event.kind, data: JSON.stringify(event) };
-            } else if (item.type === 'caught_up') {
-              yield { event: 'caught_up', data: JSON.stringify({ cursor: item.cursor }) };
-            } else {
-              const data = JSON.stringify({ cursor: item.cursor, errors: item.errors });
-              yield { id: item.cursor, event: 'undecodable', data };
-            }
-          }
-        },
-        {
-          open: this.open,
-          onError: (message) => this.logger.warn(`${family} stream ended: ${message}`),
-        },
-      );
-    } finally {
-      slot.release();
-    }
+    await this.streams.serve(callerOf(request), reply, `${family} stream`, (signal) =>
+      subscriptionFrames(
+        this.bus.subscribe(family, {
+          ...(fromEnd ? { fromEnd: true } : { after: String(resumeAt) }),
+          ...(key === undefined ? {} : { key }),
+          signal,
+        }),
+        (event) => event,
+      ),
+    );
   }
 
   /** Ends every open stream at shutdown, so the HTTP server can close. */
   onModuleDestroy(): void {
-    for (const abort of this.open) abort.abort();
+    this.streams.close();
   }
 }

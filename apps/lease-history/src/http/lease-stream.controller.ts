@@ -22,7 +22,6 @@ import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { historyEvent } from '../query/lease-query.service';
 import { ERROR_SCHEMA, HISTORY_EVENT_SCHEMA } from './openapi';
 import {
-  callerName,
   callerOf,
   parseCursor,
   parseText,
@@ -30,9 +29,8 @@ import {
   RequireScope,
   RUNLOG_CONFIG,
   type RunlogConfig,
-  serveSse,
-  type SseFrame,
-  SseLimiter,
+  SseRoutes,
+  subscriptionFrames,
 } from '@runlog/platform';
 
 /**
@@ -45,15 +43,13 @@ import {
 @ApiTags('lease-history')
 @Controller('v1/lease-history')
 export class LeaseStreamController implements OnModuleDestroy {
-  private readonly logger = new Logger('LeaseStream');
-  private readonly open = new Set<AbortController>();
-  private readonly limiter: SseLimiter;
+  private readonly streams: SseRoutes;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     @Inject(RUNLOG_CONFIG) config: RunlogConfig,
   ) {
-    this.limiter = new SseLimiter(config.http.sseMax, config.http.sseMaxPerKey);
+    this.streams = new SseRoutes(config, new Logger('LeaseStream'));
   }
 
   @Get('stream')
@@ -96,52 +92,30 @@ export class LeaseStreamController implements OnModuleDestroy {
         ? parseCursor('Last-Event-ID', lastEventId)
         : parseCursor('after', after);
     const execution = parseText('execution_id', executionId);
-    const slot = this.limiter.acquire(callerName(callerOf(request)));
-    const bus = this.bus;
-    try {
-      await serveSse(
-        reply,
-        async function* (signal): AsyncGenerator<SseFrame> {
-          const items = bus.subscribe('lease_history', {
-            after: String(resumeAt),
-            ...(execution === undefined ? {} : { key: execution }),
-            signal,
-          });
-          for await (const item of items) {
-            if (item.type === 'event') {
-              const { event } = item;
-              const data = historyEvent(
-                {
-                  cursor: event.cursor,
-                  kind: event.kind,
-                  id: event.id,
-                  time: event.time,
-                  data: event.data,
-                },
-                event.extensions,
-              );
-              yield { id: event.cursor, event: event.kind, data: JSON.stringify(data) };
-            } else if (item.type === 'caught_up') {
-              yield { event: 'caught_up', data: JSON.stringify({ cursor: item.cursor }) };
-            } else {
-              // Never skipped in silence: the client sees it, and resumes past it.
-              const data = JSON.stringify({ cursor: item.cursor, errors: item.errors });
-              yield { id: item.cursor, event: 'undecodable', data };
-            }
-          }
-        },
-        {
-          open: this.open,
-          onError: (message) => this.logger.warn(`lease stream ended: ${message}`),
-        },
-      );
-    } finally {
-      slot.release();
-    }
+    await this.streams.serve(callerOf(request), reply, 'lease stream', (signal) =>
+      subscriptionFrames(
+        this.bus.subscribe('lease_history', {
+          after: String(resumeAt),
+          ...(execution === undefined ? {} : { key: execution }),
+          signal,
+        }),
+        (event) =>
+          historyEvent(
+            {
+              cursor: event.cursor,
+              kind: event.kind,
+              id: event.id,
+              time: event.time,
+              data: event.data,
+            },
+            event.extensions,
+          ),
+      ),
+    );
   }
 
   /** Ends every open stream at shutdown, so the HTTP server can close. */
   onModuleDestroy(): void {
-    for (const abort of this.open) abort.abort();
+    this.streams.close();
   }
 }

@@ -40,4 +40,5 @@ export {
   type SseReply,
   SseWriter,
 } from './sse';
+export { SseRoutes, type SseRouteLogger, subscriptionFrames } from './sse-routes';
 export { deadLettersController, deadLetterJson } from './dead-letters.controller';
