@@ -29,7 +29,7 @@ describe('asyncapi.yaml', () => {
   });
 
   it('is AsyncAPI 3 with every channel, operation and message reference resolving', () => {
-    expect(document.asyncapi).toBe('3.0.0');
+    expect(document.asyncapi).toBe('3.1.0');
     for (const [name, channel] of Object.entries(document.channels)) {
       for (const message of Object.values(channel.messages)) {
         const target = message.$ref.replace('#/components/messages/', '');

@@ -140,7 +140,7 @@ const stored = (family: Family): readonly string[] =>
     : KINDS[family];
 
 /**
- * runlog's AsyncAPI 3.0 document, built from the contract (families, kinds, subjects,
+ * runlog's AsyncAPI 3.1 document, built from the contract (families, kinds, subjects,
  * streams, the CloudEvents envelope and each kind's `data` schema), so that producers and
  * consumers in other languages see exactly what `decode()` accepts. `npm run asyncapi`
  * writes it to `asyncapi.yaml`; a test keeps the file and this in step.
@@ -224,7 +224,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
     payload: { description: 'The original message body, byte for byte.' },
   };
   return {
-    asyncapi: '3.0.0',
+    asyncapi: '3.1.0',
     info: {
       title: 'runlog',
       version,
