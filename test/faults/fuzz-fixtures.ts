@@ -11,19 +11,9 @@ import {
   type RunlogEvent,
   streamName,
 } from '@runlog/contracts';
-import { consumerBacklog, loadConfig, type RunningServices, startServices } from '@runlog/platform';
-import {
-  createTestDatabase,
-  startNats,
-  type NatsServerHandle,
-  type TestDatabase,
-  uniqueName,
-  waitFor,
-} from '@runlog/testing';
-import { ingestService } from '../../apps/ingest/src/ingest.service-definition';
-import { leaseHistoryService } from '../../apps/lease-history/src/lease-history.service-definition';
-import { normalizerService } from '../../apps/normalizer/src/normalizer.service-definition';
-import { traceStoreService } from '../../apps/trace-store/src/trace-store.service-definition';
+import { consumerBacklog } from '@runlog/platform';
+import { uniqueName, waitFor } from '@runlog/testing';
+import { type ServiceName, startAllServices } from '../services/all-services';
 
 Logger.overrideLogger(['error']);
 
@@ -66,39 +56,17 @@ export interface FuzzFixture {
 }
 
 export async function startFuzzFixture(): Promise<FuzzFixture> {
-  const server: NatsServerHandle = await startNats({ dedicated: true });
-  const database: TestDatabase = await createTestDatabase('pglite');
-  let services: RunningServices | undefined;
+  const all = await startAllServices({ NORMALIZER_DURABILITY: 'full_fidelity' });
   let bus: Bus | undefined;
   let live: NatsConnection | undefined;
   const close = async () => {
-    await services?.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);
-    await server.stop();
-    await database.drop();
+    await all.close();
   };
   try {
-    const config = loadConfig({
-      NATS_URL: server.url,
-      INGEST_PORT: '0',
-      LEASE_HISTORY_PORT: '0',
-      TRACE_STORE_PORT: '0',
-      NORMALIZER_PORT: '0',
-      RUNLOG_HTTP_HOST: '127.0.0.1',
-      NORMALIZER_DURABILITY: 'full_fidelity',
-      ...(database.kind === 'pglite'
-        ? { RUNLOG_DATA_DIR: database.dataDir }
-        : { DATABASE_URL: database.url }),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    });
-    services = await startServices(
-      [ingestService, normalizerService, leaseHistoryService, traceStoreService],
-      config,
-    );
-    const url = (name: string) =>
-      services!.apps.find((app) => app.name === name)!.url.replace('[::1]', '127.0.0.1');
+    const url = (name: ServiceName) => all.url(name);
     bus = await Bus.connect({
-      servers: [server.url],
+      servers: [all.nats.url],
       name: uniqueName('fuzz'),
       streams: { replicas: 1, maxAgeMs: {} },
     });

@@ -5,18 +5,10 @@
 // request timeout; and id path parameters that read back or answer 400, never 414 or 500.
 import { connect as connectTcp } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { loadConfig, type RunningServices, startServices } from '@runlog/platform';
-import {
-  createTestDatabase,
-  startNats,
-  type NatsServerHandle,
-  type TestDatabase,
-  waitFor,
-} from '@runlog/testing';
+import { loadConfig, startServices } from '@runlog/platform';
+import { waitFor } from '@runlog/testing';
 import { ingestService } from '../../apps/ingest/src/ingest.service-definition';
-import { leaseHistoryService } from '../../apps/lease-history/src/lease-history.service-definition';
-import { normalizerService } from '../../apps/normalizer/src/normalizer.service-definition';
-import { traceStoreService } from '../../apps/trace-store/src/trace-store.service-definition';
+import { type AllServices, type ServiceName, withAllServices } from './all-services';
 
 Logger.overrideLogger(['error']);
 
@@ -90,40 +82,21 @@ const headersOf = (who: Who): Record<string, string> =>
     ? {}
     : { authorization: `Bearer ${who === 'unknown' ? 'not-a-key-at-all-000' : KEYS[who]}` };
 
-let server: NatsServerHandle;
-let database: TestDatabase;
-let services: RunningServices;
+let fx: AllServices;
 const urls: Record<string, string> = {};
-
-beforeAll(async () => {
-  server = await startNats({ dedicated: true });
-  database = await createTestDatabase('pglite');
-  const config = loadConfig({
-    NATS_URL: server.url,
-    INGEST_PORT: '0',
-    LEASE_HISTORY_PORT: '0',
-    TRACE_STORE_PORT: '0',
-    NORMALIZER_PORT: '0',
-    RUNLOG_HTTP_HOST: '127.0.0.1',
-    ...(database.kind === 'pglite' ? { RUNLOG_DATA_DIR: database.dataDir } : {}),
+withAllServices(
+  {
     RUNLOG_API_KEYS: API_KEYS,
     RUNLOG_SSE_MAX: '3',
     RUNLOG_SSE_MAX_PER_KEY: '2',
     RUNLOG_HTTP_REQUEST_TIMEOUT: '1s',
-    LOG_LEVEL: 'silent',
-  });
-  services = await startServices(
-    [ingestService, normalizerService, leaseHistoryService, traceStoreService],
-    config,
-  );
-  for (const { name, url } of services.apps) urls[name] = url.replace('[::1]', '127.0.0.1');
-}, 120_000);
-
-afterAll(async () => {
-  await services?.close().catch(() => undefined);
-  await server?.stop();
-  await database?.drop();
-}, 60_000);
+  },
+  (started) => {
+    fx = started;
+    const names: ServiceName[] = ['ingest', 'normalizer', 'lease-history', 'trace-store'];
+    for (const name of names) urls[name] = started.url(name);
+  },
+);
 
 interface Answer {
   readonly status: number;
@@ -404,7 +377,7 @@ describe('id path parameters', () => {
 
 describe('protected mode', () => {
   const base = (extra: Record<string, string>) => ({
-    NATS_URL: server.url,
+    NATS_URL: fx.nats.url,
     INGEST_PORT: '0',
     LOG_LEVEL: 'silent',
     ...extra,

@@ -1,15 +1,9 @@
 // Every route of DESIGN.md §4 is in the OpenAPI document of the service that serves it,
 // read from the contract itself (../shared/DESIGN.md), so a route added there and not
 // here fails this test. Plus what every service answers.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, type RunningServices, startServices } from '@runlog/platform';
-import { startNats, type NatsServerHandle } from '@runlog/testing';
-import { ingestService } from '../../apps/ingest/src/ingest.service-definition';
-import { leaseHistoryService } from '../../apps/lease-history/src/lease-history.service-definition';
-import { normalizerService } from '../../apps/normalizer/src/normalizer.service-definition';
-import { traceStoreService } from '../../apps/trace-store/src/trace-store.service-definition';
+import { type AllServices, type ServiceName, withAllServices } from './all-services';
 
 const DESIGN = join(__dirname, '..', '..', '..', 'shared', 'DESIGN.md');
 
@@ -36,32 +30,8 @@ const normalize = (path: string): string => path.replace(/\{[^}]+\}/g, '{}');
 (existsSync(DESIGN) ? describe : describe.skip)(
   'OpenAPI of every service against DESIGN.md §4',
   () => {
-    let nats: NatsServerHandle;
-    let services: RunningServices;
-    let dataDir: string;
-    beforeAll(async () => {
-      nats = await startNats({ dedicated: true });
-      dataDir = mkdtempSync(join(tmpdir(), 'runlog-openapi-'));
-      const config = loadConfig({
-        NATS_URL: nats.url,
-        RUNLOG_DATA_DIR: dataDir,
-        RUNLOG_HTTP_HOST: '127.0.0.1',
-        INGEST_PORT: '0',
-        LEASE_HISTORY_PORT: '0',
-        TRACE_STORE_PORT: '0',
-        NORMALIZER_PORT: '0',
-        LOG_LEVEL: 'silent',
-      });
-      services = await startServices(
-        [ingestService, leaseHistoryService, traceStoreService, normalizerService],
-        config,
-      );
-    }, 60_000);
-    afterAll(async () => {
-      await services?.close();
-      await nats?.stop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    }, 30_000);
+    let fx: AllServices;
+    withAllServices({}, (started) => (fx = started));
 
     it('reads a routes table with every service from DESIGN.md', () => {
       const routes = designRoutes();
@@ -69,11 +39,11 @@ const normalize = (path: string): string => path.replace(/\{[^}]+\}/g, '{}');
       expect([...routes.values()].flat().length).toBeGreaterThanOrEqual(11);
     });
 
-    it.each(['ingest', 'lease-history', 'trace-store', 'normalizer'])(
+    it.each<ServiceName>(['ingest', 'lease-history', 'trace-store', 'normalizer'])(
       '%s documents every DESIGN.md route it serves, and health and metrics',
       async (name) => {
-        const app = services.apps.find((a) => a.name === name)!;
-        const doc = (await (await fetch(`${app.url}/docs-json`)).json()) as {
+        const url = fx.url(name);
+        const doc = (await (await fetch(`${url}/docs-json`)).json()) as {
           paths: Record<string, Record<string, unknown>>;
         };
         const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
@@ -86,7 +56,7 @@ const normalize = (path: string): string => path.replace(/\{[^}]+\}/g, '{}');
           'GET /metrics',
         ];
         expect(wanted.filter((route) => !documented.includes(route))).toEqual([]);
-        expect((await fetch(`${app.url}/docs`)).status).toBe(200);
+        expect((await fetch(`${url}/docs`)).status).toBe(200);
       },
     );
   },

@@ -7,12 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig, type RunningServices, startServices } from '@runlog/platform';
-import { startNats, type NatsServerHandle } from '@runlog/testing';
-import { ingestService } from '../../apps/ingest/src/ingest.service-definition';
-import { leaseHistoryService } from '../../apps/lease-history/src/lease-history.service-definition';
-import { normalizerService } from '../../apps/normalizer/src/normalizer.service-definition';
-import { traceStoreService } from '../../apps/trace-store/src/trace-store.service-definition';
+import { type AllServices, type ServiceName, withAllServices } from './all-services';
 
 const ROOT = join(__dirname, '..', '..');
 const REDOCLY = join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
@@ -43,38 +38,16 @@ async function lint(file: string): Promise<LintProblem[]> {
 }
 
 describe('OpenAPI documents against redocly lint (recommended)', () => {
-  let nats: NatsServerHandle;
-  let services: RunningServices;
+  let fx: AllServices;
   let dataDir: string;
-  beforeAll(async () => {
-    nats = await startNats({ dedicated: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'runlog-openapi-lint-'));
-    const config = loadConfig({
-      NATS_URL: nats.url,
-      RUNLOG_DATA_DIR: dataDir,
-      RUNLOG_HTTP_HOST: '127.0.0.1',
-      INGEST_PORT: '0',
-      LEASE_HISTORY_PORT: '0',
-      TRACE_STORE_PORT: '0',
-      NORMALIZER_PORT: '0',
-      LOG_LEVEL: 'silent',
-    });
-    services = await startServices(
-      [ingestService, leaseHistoryService, traceStoreService, normalizerService],
-      config,
-    );
-  }, 60_000);
-  afterAll(async () => {
-    await services?.close();
-    await nats?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  withAllServices({}, (started) => (fx = started));
+  beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'runlog-openapi-lint-'))));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it.each(['ingest', 'lease-history', 'trace-store', 'normalizer'])(
+  it.each<ServiceName>(['ingest', 'lease-history', 'trace-store', 'normalizer'])(
     '%s /docs-json has no redocly errors',
     async (name) => {
-      const app = services.apps.find((a) => a.name === name)!;
-      const response = await fetch(`${app.url}/docs-json`);
+      const response = await fetch(`${fx.url(name)}/docs-json`);
       expect(response.status).toBe(200);
       const file = join(dataDir, `${name}.openapi.json`);
       writeFileSync(file, await response.text());
