@@ -57,5 +57,28 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['libs/sdk/src/**/*.ts'],
+    ignores: ['libs/sdk/src/nest/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@runlog/bus',
+              message: 'The SDK is framework-free: import the bus core from @runlog/bus/core.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['@nestjs/*'],
+              message: 'The SDK is framework-free: NestJS parts go in libs/sdk/src/nest/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -15,6 +15,7 @@ const swc = [
 const moduleNameMapper = {
   '^@runlog/(contracts|bus|platform|testing|store|sdk)$': '<rootDir>/libs/$1/src',
   '^@runlog/sdk/nest$': '<rootDir>/libs/sdk/src/nest',
+  '^@runlog/bus/core$': '<rootDir>/libs/bus/src/core',
 };
 // NestJS 12 ships ES modules only. Node 20.19+ loads them from CommonJS (require(esm)),
 // but jest's module system does not, so swc turns them into CommonJS for the tests.

@@ -8,6 +8,8 @@ const path = require('node:path');
 const libs = path.resolve(__dirname, '..', 'dist-bench', 'libs');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  const alias = /^@runlog\/([a-z-]+)$/.exec(request);
-  return resolve.call(this, alias ? path.join(libs, alias[1], 'src') : request, ...rest);
+  // `@runlog/<lib>` is the lib's index; `@runlog/<lib>/<entry>` a module at its src root.
+  const alias = /^@runlog\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(request);
+  const target = alias && path.join(libs, alias[1], 'src', alias[2] ?? '');
+  return resolve.call(this, target ?? request, ...rest);
 };

@@ -9,7 +9,7 @@ import {
   typeError,
   wrongType,
 } from './decode-fields';
-import { type Family, parseEventType } from './families';
+import { eventType, type Family, parseEventType } from './families';
 import { COMPLETION_OUTCOMES, SIGNAL_EFFECTS } from './families/execution';
 import { type OpenEnum } from './families/schema';
 import { storedSubject } from './keys';
@@ -125,7 +125,7 @@ export function encode(event: RunlogEvent): CloudEventEnvelope {
     specversion: '1.0',
     id: event.id,
     source: event.source,
-    type: `runlog.${event.family}.${event.kind}`,
+    type: eventType(event.family, event.kind),
     time: event.time,
     subject: event.subject,
     datacontenttype: 'application/json',

@@ -1,5 +1,5 @@
 import { type CloudEventEnvelope } from './envelope';
-import { type Family, KINDS, type KindOf } from './families';
+import { eventType, type Family, KINDS, type KindOf } from './families';
 import { dataKey, subjectAttribute } from './keys';
 
 // One valid `data` per kind, used by tests, benchmarks and the OpenAPI examples.
@@ -138,7 +138,7 @@ export function exampleEvent<F extends Family>(
     specversion: '1.0',
     id: `${family}-${kind}-1`,
     source: 'example/producer@host-1',
-    type: `runlog.${family}.${kind}`,
+    type: eventType(family, kind),
     time: AT,
     ...(key === undefined ? {} : { subject: subjectAttribute(key) }),
     datacontenttype: 'application/json',

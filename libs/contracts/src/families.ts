@@ -124,7 +124,10 @@ export function isKindOf<F extends Family>(family: F, kind: string): kind is Kin
 }
 
 /** `runlog.<family>.<kind>`: the CloudEvents `type` of an event. */
-export function eventType<F extends Family>(family: F, kind: KindOf<F>): string {
+export function eventType<F extends Family, K extends KindOf<F>>(
+  family: F,
+  kind: K,
+): `runlog.${F}.${K}` {
   return `runlog.${family}.${kind}`;
 }
 

@@ -1,4 +1,5 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { InvalidArgumentError } from '@nats-io/transport-node';
 import { isBusError } from './bus-error';
 
 /**
@@ -53,7 +54,13 @@ export function isConsumerNotFound(error: unknown): boolean {
   return jetStreamApiCode(error) === API_CODES.ConsumerNotFound;
 }
 
-/** Whether a message was refused because it is larger than the stream allows (it never fits). */
+/**
+ * Whether a message was refused because it is larger than the stream (JetStream's code) or
+ * the server (`max_payload`, refused by the client before sending) allows: it never fits.
+ * The client's refusal is an `InvalidArgumentError` whose message is its only tell.
+ */
 export function isMessageTooLarge(error: unknown): boolean {
-  return jetStreamApiCode(error) === API_CODES.StreamMessageExceedsMaximum;
+  if (jetStreamApiCode(error) === API_CODES.StreamMessageExceedsMaximum) return true;
+  const cause = isBusError(error) ? error.cause : error;
+  return cause instanceof InvalidArgumentError && /max_payload/i.test(cause.message);
 }

@@ -3,6 +3,7 @@ import {
   decode,
   encode,
   ENVELOPE_ATTRIBUTES,
+  eventType,
   type Family,
   keyOfSubjectAttribute,
   parseEventType,
@@ -183,7 +184,7 @@ export class EventPreparer {
       value: {
         seq,
         id: event.id,
-        type: `runlog.${event.family}.${event.kind}`,
+        type: eventType(event.family, event.kind),
         family: event.family,
         kind: event.kind,
         source: event.source,

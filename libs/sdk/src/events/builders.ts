@@ -1,4 +1,4 @@
-import { KINDS, type KindOf } from '@runlog/contracts';
+import { eventType, KINDS, type KindOf } from '@runlog/contracts';
 import {
   type EventInput,
   type EventOptions,
@@ -22,7 +22,7 @@ export function build<F extends ProducerFamily, K extends KindOf<F>>(
   data: InputData<F, K>,
   options: EventOptions = {},
 ): EventInput<F, K> {
-  return { ...options, type: `runlog.${family}.${kind}`, data };
+  return { ...options, type: eventType(family, kind), data };
 }
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`

@@ -1,12 +1,16 @@
 import {
   connect,
   type ConnectionOptions,
-  createInbox,
   headers as natsHeaders,
-  type Msg,
   type NatsConnection,
-  type Subscription,
 } from '@nats-io/transport-node';
+import {
+  type BusError,
+  isMessageTooLarge,
+  isTransientApiCode,
+  PubAckInbox,
+  publishError,
+} from '@runlog/bus/core';
 import {
   familySubject,
   HEADERS,
@@ -34,29 +38,12 @@ export interface NatsTransportOptions {
   readonly connectBackoff: { readonly initialMs: number; readonly maxMs: number };
 }
 
-interface Pending {
-  readonly resolve: (outcome: Outcome) => void;
-  readonly deadline: number;
-}
-
-interface PubAck {
-  readonly stream?: string;
-  readonly seq?: number;
-  readonly duplicate?: boolean;
-  readonly error?: { readonly err_code?: number; readonly description?: string };
-}
-
-/** JetStream errors that pass: insufficient resources / storage. */
-const TRANSIENT_API_CODES = new Set([10023, 10047]);
-/** The message is larger than the stream allows: it never fits. */
-const TOO_LARGE_API_CODE = 10054;
 const HEADROOM_BYTES = 4 * 1024;
-const decoder = new TextDecoder();
 
 /**
- * Publishes to JetStream at the protocol level (as the bus publisher does, PERF.md): one
- * wildcard inbox subscription, a core publish per event with a reply token and
- * `Nats-Msg-Id` = event id, PubAcks parsed here, a whole batch in flight at once.
+ * Publishes to JetStream through the bus core's {@link PubAckInbox} (protocol-level
+ * publishes, PERF.md): a core publish per event with `Nats-Msg-Id` = event id, a whole
+ * batch in flight at once, and each PubAck or failure turned into the sink's outcome.
  *
  * The connection is opened in the background and never blocks the producer: nats.js v3's
  * `connect()` rejects at once when no server answers (unless `waitOnFirstConnect`, which
@@ -69,11 +56,7 @@ export class NatsTransport implements Transport {
   private up = false;
   private closing = false;
   private listener: TransportListener | undefined;
-  private inbox = '';
-  private subscription: Subscription | undefined;
-  private readonly pending = new Map<string, Pending>();
-  private sweeper: NodeJS.Timeout | undefined;
-  private next = 0;
+  private acks: PubAckInbox | undefined;
   private readonly wake = new Signal();
 
   constructor(private readonly options: NatsTransportOptions) {}
@@ -98,25 +81,21 @@ export class NatsTransport implements Transport {
   }
 
   send(batch: readonly Entry[]): Promise<Outcome[]> {
-    const nc = this.nc;
-    if (!nc || !this.ready)
+    const { nc, acks } = this;
+    if (!nc || !acks || !this.ready)
       return Promise.resolve(
         batch.map(() => ({ kind: 'retry', message: 'not connected to NATS' })),
       );
-    return Promise.all(batch.map((entry) => this.publish(nc, entry)));
+    return Promise.all(batch.map((entry) => this.publish(nc, acks, entry)));
   }
 
   async close(): Promise<void> {
     this.closing = true;
     // A connect attempt under way closes what it gets (see connectLoop); not waited for.
     this.wake.notify();
-    clearInterval(this.sweeper);
-    this.failPending('the sink is closing');
+    this.acks?.close('the sink is closing');
     const nc = this.nc;
-    if (!nc || this.options.connection) {
-      this.subscription?.unsubscribe();
-      return;
-    }
+    if (!nc || this.options.connection) return;
     // Our own connection: flush what is written, bounded (NATS may be unreachable).
     await Promise.race([
       nc.drain().catch(() => undefined),
@@ -125,39 +104,32 @@ export class NatsTransport implements Transport {
     if (!nc.isClosed()) await nc.close().catch(() => undefined);
   }
 
-  private publish(nc: NatsConnection, entry: Entry): Promise<Outcome> {
+  private async publish(nc: NatsConnection, acks: PubAckInbox, entry: Entry): Promise<Outcome> {
     const live =
       this.options.mode === 'direct' &&
       entry.family === 'engine' &&
       entry.kind !== 'request_served';
+    const subject = live
+      ? liveEngineSubject(entry.key as string)
+      : this.options.mode === 'ingest'
+        ? ingestSubject(entry.family, entry.key)
+        : familySubject(entry.family, entry.key);
     try {
       if (live) {
         // Lifecycle kinds are never stored (DESIGN.md §3): core NATS, at most once.
-        nc.publish(liveEngineSubject(entry.key as string), entry.body);
-        return Promise.resolve({ kind: 'acked', duplicate: false });
+        nc.publish(subject, entry.body);
+        return { kind: 'acked', duplicate: false };
       }
-      const subject =
-        this.options.mode === 'ingest'
-          ? ingestSubject(entry.family, entry.key)
-          : familySubject(entry.family, entry.key);
       const headers = natsHeaders();
       headers.set(HEADERS.msgId, entry.id);
       headers.set(HEADERS.type, entry.type);
       headers.set(HEADERS.source, entry.source);
       headers.set(HEADERS.id, entry.id);
       for (const [name, value] of entry.traceHeaders ?? []) headers.set(name, value);
-      const token = (this.next++).toString(36);
-      return new Promise<Outcome>((resolve) => {
-        this.pending.set(token, { resolve, deadline: Date.now() + this.options.ackTimeoutMs });
-        try {
-          nc.publish(subject, entry.body, { reply: `${this.inbox}.${token}`, headers });
-        } catch (error) {
-          this.pending.delete(token);
-          resolve(publishError(error));
-        }
-      });
+      const ack = await acks.publish(subject, entry.body, headers);
+      return { kind: 'acked', duplicate: ack.duplicate };
     } catch (error) {
-      return Promise.resolve(publishError(error));
+      return publishOutcome(publishError(error, subject));
     }
   }
 
@@ -209,18 +181,16 @@ export class NatsTransport implements Transport {
     this.nc = nc;
     // The connection's own reply prefix: a producer user allowed only `_INBOX_<user>.>`
     // (deploy/nats/nats.conf) gets its PubAcks there.
-    this.inbox = createInbox(this.options.connectionOptions?.inboxPrefix);
-    this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (_, msg) => this.onAck(msg) });
-    this.sweeper = setInterval(() => this.expire(), Math.min(250, this.options.ackTimeoutMs / 4));
-    this.sweeper.unref();
+    const prefix = this.options.connectionOptions?.inboxPrefix;
+    this.acks = new PubAckInbox(nc, this.options.ackTimeoutMs, prefix);
     this.up = !nc.isClosed();
     void this.watch(nc);
     if (this.up) this.listener?.ready();
   }
 
   private detach(): void {
-    clearInterval(this.sweeper);
-    this.failPending('the NATS connection closed');
+    this.acks?.close('the NATS connection closed');
+    this.acks = undefined;
     this.nc = undefined;
     this.up = false;
   }
@@ -229,7 +199,8 @@ export class NatsTransport implements Transport {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.up = false;
-        this.failPending(`disconnected from ${status.server}`);
+        // Their PubAcks may never come: the sink re-sends them once it is back (ids dedupe).
+        this.acks?.failPending(`disconnected from ${status.server}`);
         this.listener?.problem({
           code: 'disconnected',
           message: `disconnected from ${status.server}`,
@@ -242,59 +213,22 @@ export class NatsTransport implements Transport {
       }
     }
   }
-
-  private onAck(msg: Msg): void {
-    const token = msg.subject.slice(this.inbox.length + 1);
-    const pending = this.pending.get(token);
-    if (!pending) return; // timed out already: the retry's own ack answers
-    this.pending.delete(token);
-    if (msg.headers?.code === 503) {
-      pending.resolve({ kind: 'retry', message: 'no JetStream stream takes the subject (503)' });
-      return;
-    }
-    let ack: PubAck;
-    try {
-      ack = JSON.parse(decoder.decode(msg.data)) as PubAck;
-    } catch {
-      pending.resolve({ kind: 'refused', message: 'unreadable PubAck' });
-      return;
-    }
-    if (ack.error || ack.stream === undefined || ack.seq === undefined) {
-      const code = ack.error?.err_code;
-      const message = `JetStream refused it: ${ack.error?.description ?? 'no stream or sequence in the PubAck'}`;
-      if (code === TOO_LARGE_API_CODE) pending.resolve(tooLarge(message));
-      else if (code !== undefined && TRANSIENT_API_CODES.has(code))
-        pending.resolve({ kind: 'retry', message });
-      else pending.resolve({ kind: 'refused', message });
-      return;
-    }
-    pending.resolve({ kind: 'acked', duplicate: ack.duplicate === true });
-  }
-
-  private expire(): void {
-    const now = Date.now();
-    for (const [token, pending] of this.pending) {
-      if (pending.deadline > now) break; // deadlines grow in insertion order
-      this.pending.delete(token);
-      pending.resolve({ kind: 'retry', message: `no PubAck in ${this.options.ackTimeoutMs} ms` });
-    }
-  }
-
-  private failPending(message: string): void {
-    for (const [token, pending] of this.pending) {
-      this.pending.delete(token);
-      pending.resolve({ kind: 'retry', message });
-    }
-  }
 }
 
-function publishError(error: unknown): Outcome {
-  const message = describe(error);
-  return /max_payload/i.test(message)
-    ? tooLarge(`too large for NATS: ${message}`)
-    : { kind: 'retry', message: `publish failed: ${message}` };
+/**
+ * The sink's outcome of a failed publish: `rejected` when it can never fit, `refused` when
+ * JetStream said no for good, `retry` for everything that may pass later (no PubAck in
+ * time, no stream yet, a lost connection, JetStream out of resources, a client error).
+ */
+export function publishOutcome(error: BusError): Outcome {
+  if (isMessageTooLarge(error)) return tooLarge(error.message);
+  if (error.code !== 'refused' || isTransientApiCode(error.details.apiCode))
+    return { kind: 'retry', message: error.message };
+  // A client-side refusal (the publish never left) may pass on a fresh connection.
+  if (error.details.apiCode === undefined && error.cause !== undefined)
+    return { kind: 'retry', message: error.message };
+  return { kind: 'refused', message: error.message };
 }
-
 function tooLarge(message: string): Outcome {
   const errors: ValidationError[] = [{ path: '', code: 'too_large', message }];
   return { kind: 'rejected', message, errors };
