@@ -128,6 +128,30 @@ export class Bus {
     return this.connection.flush();
   }
 
+  /**
+   * A round trip to the server, bounded by `timeoutMs`: answers the server's address, or
+   * throws when the connection is closed or the server does not answer in time.
+   */
+  async ping(timeoutMs: number): Promise<{ server: string }> {
+    const nc = this.connection;
+    if (nc.isClosed() || nc.isDraining()) throw new Error('the NATS connection is closed');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        nc.flush(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer from NATS in ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return { server: nc.getServer() };
+  }
+
   /** A stream's info, or `undefined` when it does not exist. */
   async streamInfo(stream: string): Promise<StreamInfo | undefined> {
     try {

@@ -6,28 +6,7 @@ const PING_TIMEOUT_MS = 2_000;
 
 /** Ready when the NATS connection is open and answers a round trip. */
 export function natsReadiness(bus: Bus): ReadinessCheck {
-  return {
-    name: 'nats',
-    check: async () => {
-      const nc = bus.connection;
-      if (nc.isClosed() || nc.isDraining()) throw new Error('the NATS connection is closed');
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          nc.flush(),
-          new Promise((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`no answer from NATS in ${PING_TIMEOUT_MS} ms`)),
-              PING_TIMEOUT_MS,
-            );
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
-      return { server: nc.getServer() };
-    },
-  };
+  return { name: 'nats', check: () => bus.ping(PING_TIMEOUT_MS) };
 }
 
 /** Ready when each stream exists (the service's inputs and outputs). */
@@ -37,7 +16,8 @@ export function streamsReadiness(bus: Bus, streams: readonly string[]): Readines
     check: async () => {
       const found: Record<string, number> = {};
       for (const stream of streams) {
-        const info = await bus.manager.streams.info(stream);
+        const info = await bus.streamInfo(stream);
+        if (info === undefined) throw new Error(`stream ${stream} does not exist`);
         found[stream] = info.state.messages;
       }
       return { messages: found };
@@ -47,7 +27,8 @@ export function streamsReadiness(bus: Bus, streams: readonly string[]): Readines
 
 /** A durable's backlog: not yet delivered (`pending`, its lag) and delivered but unacked. */
 export async function consumerBacklog(bus: Bus, stream: string, durable: string): Promise<Backlog> {
-  const info = await bus.manager.consumers.info(stream, durable);
+  const info = await bus.consumerInfo(stream, durable);
+  if (info === undefined) throw new Error(`consumer ${durable} on ${stream} does not exist`);
   return { pending: info.num_pending, inFlight: info.num_ack_pending };
 }
 
