@@ -22,6 +22,7 @@ const moduleNameMapper = {
 const esmOnly = [
   '@nestjs',
   'nestjs-pino',
+  'eventsource-parser',
   'file-type',
   'strtok3',
   'token-types',

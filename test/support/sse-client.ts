@@ -1,8 +1,19 @@
-/** A minimal SSE reader over fetch (the test's own client, no EventSource needed). */
+import { type EventSourceMessage, EventSourceParserStream } from 'eventsource-parser/stream';
+
+/** One Server-Sent Events frame as the tests read it. */
+export interface SseTestFrame {
+  readonly id?: string;
+  readonly event?: string;
+  readonly data: string;
+}
+
+/**
+ * The tests' SSE reader over fetch (no EventSource needed, any header can be sent), parsed
+ * by eventsource-parser by the spec's rules; heartbeat comments never show up as frames.
+ */
 export class SseClient {
-  private buffer = '';
   private constructor(
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly reader: ReadableStreamDefaultReader<EventSourceMessage>,
     private readonly abort: AbortController,
   ) {}
 
@@ -11,33 +22,23 @@ export class SseClient {
     const response = await fetch(url, { headers, signal: abort.signal });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
-    return new SseClient(response.body!.getReader(), abort);
+    const messages = response
+      .body!.pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream());
+    return new SseClient(messages.getReader(), abort);
   }
 
-  /** The next `n` frames (heartbeat comments skipped), waiting for them as they arrive. */
-  async frames(n: number): Promise<Array<{ id?: string; event?: string; data: string }>> {
-    const frames: Array<{ id?: string; event?: string; data: string }> = [];
-    const decoder = new TextDecoder();
+  /** The next `n` frames, waiting for them as they arrive. */
+  async frames(n: number): Promise<SseTestFrame[]> {
+    const frames: SseTestFrame[] = [];
     while (frames.length < n) {
-      const end = this.buffer.indexOf('\n\n');
-      if (end < 0) {
-        const { value, done } = await this.reader.read();
-        if (done) throw new Error(`stream ended after ${frames.length} of ${n} frames`);
-        this.buffer += decoder.decode(value, { stream: true });
-        continue;
-      }
-      const text = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      if (text.startsWith(':')) continue;
-      const frame: { id?: string; event?: string; data: string } = { data: '' };
-      for (const line of text.split('\n')) {
-        const [field, ...rest] = line.split(': ');
-        const value = rest.join(': ');
-        if (field === 'id') frame.id = value;
-        else if (field === 'event') frame.event = value;
-        else if (field === 'data') frame.data += value;
-      }
-      frames.push(frame);
+      const { value, done } = await this.reader.read();
+      if (done) throw new Error(`stream ended after ${frames.length} of ${n} frames`);
+      frames.push({
+        ...(value.id === undefined ? {} : { id: value.id }),
+        ...(value.event === undefined ? {} : { event: value.event }),
+        data: value.data,
+      });
     }
     return frames;
   }
