@@ -1,5 +1,5 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type GapList } from '@runlog/store';
 import {
   type HistoryPage,
@@ -11,14 +11,24 @@ import {
 import { ERROR_SCHEMA, HISTORY_SCHEMA, LEASE_SCHEMA, LEASE_STATES, LEASES_SCHEMA } from './openapi';
 import {
   ApiError,
+  ApiQueries,
+  cursorParam,
   GAPS_BODY_SCHEMA,
   IdParamPipe,
-  parseCursor,
-  parseLimit,
-  parseText,
-  type QueryValue,
+  limitParam,
+  Queries,
+  type QueryOf,
   RequireScope,
+  textParam,
 } from '@runlog/platform';
+
+const HISTORY_QUERY = { after: cursorParam('Cursor: events after it'), limit: limitParam() };
+const LEASES_QUERY = {
+  state: textParam(undefined, LEASE_STATES),
+  owner: textParam(),
+  after: textParam('The next_after of the previous page'),
+  limit: limitParam(),
+};
 
 const notFound = (executionId: string) =>
   new ApiError('not_found', `no lease events for execution ${executionId}`, [
@@ -58,8 +68,7 @@ export class LeasesController {
   @Get('executions/:id/lease-history')
   @ApiOperation({ summary: 'Lease events of an execution in cursor order, a page at a time' })
   @ApiParam({ name: 'id', description: 'execution_id (URL-encoded)' })
-  @ApiQuery({ name: 'after', required: false, description: 'Cursor: events after it' })
-  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
+  @ApiQueries(HISTORY_QUERY)
   @ApiResponse({ status: 200, schema: HISTORY_SCHEMA })
   @ApiResponse({
     status: 404,
@@ -69,34 +78,19 @@ export class LeasesController {
   @RequireScope('read')
   async history(
     @Param('id', IdParamPipe) id: string,
-    @Query('after') after: QueryValue,
-    @Query('limit') limit: QueryValue,
+    @Queries(HISTORY_QUERY) { after, limit }: QueryOf<typeof HISTORY_QUERY>,
   ): Promise<HistoryPage> {
-    const page = await this.query.history(id, parseCursor('after', after), parseLimit(limit));
+    const page = await this.query.history(id, after, limit);
     if (!page) throw notFound(id);
     return page;
   }
 
   @Get('leases')
   @ApiOperation({ summary: 'Leases by execution id, filtered by state and owner' })
-  @ApiQuery({ name: 'state', required: false, enum: LEASE_STATES })
-  @ApiQuery({ name: 'owner', required: false })
-  @ApiQuery({ name: 'after', required: false, description: 'The next_after of the previous page' })
-  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
+  @ApiQueries(LEASES_QUERY)
   @ApiResponse({ status: 200, schema: LEASES_SCHEMA })
   @RequireScope('read')
-  leases(
-    @Query('state') state: QueryValue,
-    @Query('owner') owner: QueryValue,
-    @Query('after') after: QueryValue,
-    @Query('limit') limit: QueryValue,
-  ): Promise<LeasesPage> {
-    const filter = {
-      state: parseText('state', state, LEASE_STATES),
-      owner: parseText('owner', owner),
-      after: parseText('after', after),
-      limit: parseLimit(limit),
-    };
+  leases(@Queries(LEASES_QUERY) filter: QueryOf<typeof LEASES_QUERY>): Promise<LeasesPage> {
     return this.query.leases(filter);
   }
 

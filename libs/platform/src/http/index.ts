@@ -29,6 +29,19 @@ export {
   type Caller,
   type RouteAccess,
 } from './auth';
+export {
+  ApiQueries,
+  countParam,
+  cursorParam,
+  instantParam,
+  limitParam,
+  parseQuery,
+  Queries,
+  type QueryOf,
+  type QueryParam,
+  type QuerySpec,
+  textParam,
+} from './query-spec';
 export { IdParamPipe, MAX_ID_BYTES, parseId } from './id-param.pipe';
 export { SseLimiter, type SseSlot } from './sse-limiter';
 export {
