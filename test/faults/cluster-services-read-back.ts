@@ -117,7 +117,7 @@ export async function readBack(
     .map((a) => ({ ...a.event, cursor: a.cursor }))
     .sort((a, b) => Number(a.cursor) - Number(b.cursor));
   const runOf = new Map(raw.map((event) => [event.cursor, event.data.run_id]));
-  const runStates = await RunStateStore.open(admin.connection, { replicas: 3 });
+  const runStates = await RunStateStore.open(admin, { replicas: 3 });
   let expectedFacts = 0;
   for (const run of flow.runs) {
     const expected = expectedRun(

@@ -44,7 +44,7 @@ describe('normalizer killed with SIGKILL mid-batch', () => {
           const canonical = await readStream(h.admin, 'canonical');
           expect(repeated(canonical.map((event) => event.id))).toEqual([]);
           const runOf = new Map(delivered.map((event) => [event.cursor, event.data.run_id]));
-          const store = await RunStateStore.open(h.admin.connection);
+          const store = await RunStateStore.open(h.admin);
           let facts = 0;
           for (let i = 0; i < runs; i++) {
             const run = `r-${i}`;

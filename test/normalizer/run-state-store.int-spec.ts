@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Bus, NOOP_BUS_LOGGER } from '@runlog/bus';
 import { startNats, type NatsServerHandle, uniqueName } from '@runlog/testing';
 import { finishRun, startRun } from '../../apps/normalizer/src/mapping/run-state';
 import { RunStateStore, runKey } from '../../apps/normalizer/src/run-state/run-state-store';
@@ -6,21 +6,25 @@ import { RunStateStore, runKey } from '../../apps/normalizer/src/run-state/run-s
 // The bucket name is fixed: a NATS server of its own.
 describe('run state in NATS KV', () => {
   let server: NatsServerHandle;
-  const connections: NatsConnection[] = [];
+  const buses: Bus[] = [];
   const open = async (): Promise<RunStateStore> => {
-    const nc = await connect({
-      servers: server.url,
-      reconnectTimeWait: 100,
-      maxReconnectAttempts: -1,
-    });
-    connections.push(nc);
-    return RunStateStore.open(nc);
+    const bus = await Bus.connect(
+      {
+        servers: [server.url],
+        name: uniqueName('run-state'),
+        streams: { replicas: 1, maxAgeMs: {} },
+        logger: NOOP_BUS_LOGGER,
+      },
+      { provision: false },
+    );
+    buses.push(bus);
+    return RunStateStore.open(bus);
   };
   beforeAll(async () => {
     server = await startNats({ dedicated: true });
   });
   afterAll(async () => {
-    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    await Promise.all(buses.map((bus) => bus.close().catch(() => undefined)));
     await server?.stop();
   }, 30_000);
 

@@ -6,6 +6,7 @@ import {
   type JetStreamManager,
   type StreamInfo,
 } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection } from '@nats-io/transport-node';
 import {
   DEADLETTER_STREAM,
@@ -170,6 +171,27 @@ export class Bus {
       if (isConsumerNotFound(error) || isStreamNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The sequence of the first message stored on `subject` at or after `fromSeq` in
+   * `stream`, or `undefined` when there is none (a direct get: any replica answers).
+   */
+  async nextSeqOnSubject(
+    stream: string,
+    subject: string,
+    fromSeq: number,
+  ): Promise<number | undefined> {
+    const message = await this.manager.direct.getMessage(stream, {
+      next_by_subj: subject,
+      seq: fromSeq,
+    });
+    return message?.seq;
+  }
+
+  /** A JetStream key-value bucket, created if missing ("create" is idempotent for the same config). */
+  keyValue(bucket: string, options: { history: number; replicas: number }): Promise<KV> {
+    return new Kvm(this.connection).create(bucket, options);
   }
 
   /**

@@ -55,10 +55,11 @@ export class NormalizerConsumer implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const store = await RunStateStore.open(this.bus.connection, {
+    const store = await RunStateStore.open(this.bus, {
       replicas: this.config.streams.replicas,
     });
-    const order = new RunOrder(this.bus.manager.direct, this.stream);
+    const stream = this.stream;
+    const order = new RunOrder((subject, from) => this.bus.nextSeqOnSubject(stream, subject, from));
     this.logger.log(`durability mode: ${this.config.normalizerDurability}`);
     this.running = await this.bus.consume({
       ...this.options,

@@ -1,19 +1,19 @@
-import { type DirectStreamAPI, type StoredMsg } from '@nats-io/jetstream';
 import { NORMALIZER_MAX_DELIVER } from './normalizer.consumer';
 import { ORDER_RETRY_MS, ORDER_WAIT_MS, orderRetryDelay, RunOrder } from './run-order';
 
 /** A work-queue stream seen through direct gets: the sequences still stored, per subject. */
-function streamOf(stored: Map<string, number[]>): DirectStreamAPI & { asked: number } {
-  const api = {
-    asked: 0,
-    getMessage: (_stream: string, query: { next_by_subj?: string; seq?: number }) => {
-      api.asked++;
-      const seqs = stored.get(query.next_by_subj ?? '') ?? [];
-      const seq = seqs.find((s) => s >= (query.seq ?? 1));
-      return Promise.resolve(seq === undefined ? null : ({ seq } as StoredMsg));
+function streamOf(stored: Map<string, number[]>): {
+  (subject: string, from: number): Promise<number | undefined>;
+  asked: number;
+} {
+  const lookup = Object.assign(
+    (subject: string, from: number) => {
+      lookup.asked++;
+      return Promise.resolve((stored.get(subject) ?? []).find((s) => s >= from));
     },
-  };
-  return api as unknown as DirectStreamAPI & { asked: number };
+    { asked: 0 },
+  );
+  return lookup;
 }
 
 describe('RunOrder', () => {
@@ -25,7 +25,7 @@ describe('RunOrder', () => {
       ['events.agent.t.r1', [5, 9]],
       ['events.agent.t.r2', [3]],
     ]);
-    const order = new RunOrder(streamOf(stored), 'RUNLOG_AGENT');
+    const order = new RunOrder(streamOf(stored));
     await expect(order.turn('events.agent.t.r1', 5, keepAlive)).resolves.toEqual({
       waited: false,
     });
@@ -33,7 +33,7 @@ describe('RunOrder', () => {
 
   it('skips what this replica settled but the server has not removed yet', async () => {
     const stream = streamOf(new Map([['s', [5, 9]]]));
-    const order = new RunOrder(stream, 'RUNLOG_AGENT');
+    const order = new RunOrder(stream);
     order.settle('s', 5);
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ waited: false });
     expect(stream.asked).toBe(1); // read from #6 on: one request
@@ -41,14 +41,14 @@ describe('RunOrder', () => {
 
   it('still waits for an earlier message a peer holds between two it settled', async () => {
     const stored = new Map([['s', [5, 7, 9]]]);
-    const order = new RunOrder(streamOf(stored), 'RUNLOG_AGENT');
+    const order = new RunOrder(streamOf(stored));
     order.settle('s', 5);
     const turn = order.turn('s', 9, () => stored.set('s', [9]));
     await expect(turn).resolves.toEqual({ waited: true });
   });
 
   it('does not wait for a message this replica handed back: it is blocked at once', async () => {
-    const order = new RunOrder(streamOf(new Map([['s', [5, 9]]])), 'RUNLOG_AGENT');
+    const order = new RunOrder(streamOf(new Map([['s', [5, 9]]])));
     order.handBack(5);
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ blockedBy: 5, waited: false });
     expect(keepAlive).not.toHaveBeenCalled();
@@ -56,7 +56,7 @@ describe('RunOrder', () => {
 
   it('waits, keeping the message alive, while a peer finishes the earlier message', async () => {
     const stored = new Map([['s', [5, 9]]]);
-    const order = new RunOrder(streamOf(stored), 'RUNLOG_AGENT');
+    const order = new RunOrder(streamOf(stored));
     const turn = order.turn('s', 9, () => {
       keepAlive();
       stored.set('s', [9]); // the peer acks #5 while #9 waits
@@ -67,14 +67,14 @@ describe('RunOrder', () => {
 
   it('settling a handed-back message clears it: later messages wait for nothing', async () => {
     const stored = new Map([['s', [5, 9]]]);
-    const order = new RunOrder(streamOf(stored), 'RUNLOG_AGENT');
+    const order = new RunOrder(streamOf(stored));
     order.handBack(5);
     order.settle('s', 5);
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ waited: false });
   });
 
   it('waits in vain for an earlier message once: later messages of its run are blocked at once', async () => {
-    const order = new RunOrder(streamOf(new Map([['s', [5, 9, 10]]])), 'RUNLOG_AGENT');
+    const order = new RunOrder(streamOf(new Map([['s', [5, 9, 10]]])));
     const started = Date.now();
     // A peer holds #5 and never finishes it (it died): #9 waits its full time.
     await expect(order.turn('s', 9, keepAlive)).resolves.toEqual({ blockedBy: 5, waited: true });

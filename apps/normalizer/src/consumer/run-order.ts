@@ -1,5 +1,3 @@
-import { type DirectStreamAPI } from '@nats-io/jetstream';
-
 /** How long a message waits in place for an earlier message of its run before it is handed back. */
 export const ORDER_WAIT_MS = 2_000;
 /** The least hand-back delay of a message whose run is blocked ({@link orderRetryDelay}). */
@@ -49,8 +47,8 @@ export class RunOrder {
   private readonly local = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly direct: DirectStreamAPI,
-    private readonly stream: string,
+    /** The first stored sequence on `subject` at or after `from` (the work-queue stream's). */
+    private readonly nextStored: (subject: string, from: number) => Promise<number | undefined>,
   ) {}
 
   /**
@@ -123,10 +121,10 @@ export class RunOrder {
   private async firstUnfinished(subject: string, seq: number): Promise<number | undefined> {
     let from = (this.lastSettled.get(subject) ?? 0) + 1;
     for (;;) {
-      const first = await this.direct.getMessage(this.stream, { next_by_subj: subject, seq: from });
-      if (!first || first.seq >= seq) return undefined;
-      if (!this.settled.has(first.seq)) return first.seq;
-      from = first.seq + 1; // acked here, not yet removed there
+      const first = await this.nextStored(subject, from);
+      if (first === undefined || first >= seq) return undefined;
+      if (!this.settled.has(first)) return first;
+      from = first + 1; // acked here, not yet removed there
     }
   }
 }

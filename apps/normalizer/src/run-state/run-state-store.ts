@@ -1,6 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
-import { type NatsConnection } from '@nats-io/transport-node';
+import { type KV } from '@nats-io/kv';
+import { type Bus } from '@runlog/bus';
 import { type RunState } from '../mapping/run-state';
 
 /** The KV bucket of run states, shared by every normalizer replica. */
@@ -26,9 +26,8 @@ export interface RunStateChange<T> {
 export class RunStateStore {
   private constructor(private readonly kv: KV) {}
 
-  static async open(nc: NatsConnection, { replicas = 1 } = {}): Promise<RunStateStore> {
-    const kv = await new Kvm(nc).create(RUN_STATE_BUCKET, { history: 1, replicas });
-    return new RunStateStore(kv);
+  static async open(bus: Bus, { replicas = 1 } = {}): Promise<RunStateStore> {
+    return new RunStateStore(await bus.keyValue(RUN_STATE_BUCKET, { history: 1, replicas }));
   }
 
   /** The stored state of a run and its revision (0: never stored). */
