@@ -1,5 +1,6 @@
 // The dead-letter admin routes (D44) on ingest: list with cause/reason/cursor/body, delete
-// one, replay by id and all; re-driven letters land on the consumer's re-drive subject.
+// one, replay by id and all; re-driven letters land on the consumer's re-drive subject,
+// and async ingress reads them again.
 import { jetstream } from '@nats-io/jetstream';
 import { DEADLETTER_STREAM } from '@runlog/contracts';
 import { uniqueName, waitFor } from '@runlog/testing';
@@ -60,16 +61,39 @@ it('lists, deletes one, replays by id and all', async () => {
 
   const byId = await call('POST', '/v1/dead-letters/ingest/replay', { ids: [second, first] });
   expect(byId).toEqual({ status: 200, body: { consumer: 'ingest', replayed: 1, ids: [second] } });
-  expect((await letters()).map((l) => l.dead_letter_seq)).toEqual([third]);
+  // The replayed input goes through intake again (async ingress reads its re-drive
+  // subject, D47): still not JSON, so it is parked again, as a new dead letter that keeps
+  // its original cursor and body.
+  const reparked = (found: Letter[]) =>
+    found.filter((l) => Number(l.dead_letter_seq) > Number(third));
+  const afterOne = await waitFor('the replayed letter parked again', async () => {
+    const found = await letters();
+    return reparked(found).length === 1 ? found : undefined;
+  });
+  expect(afterOne.map((l) => l.dead_letter_seq)).toContain(third);
+  expect(afterOne).toHaveLength(2);
+  expect(reparked(afterOne)[0]).toMatchObject({
+    body: parked[1]!.body,
+    original_cursor: parked[1]!.original_cursor,
+    original_stream: 'RUNLOG_INGEST',
+    cause: 'decode_failed',
+  });
   const all = await call('POST', '/v1/dead-letters/ingest/replay', { all: true });
-  expect(all.body).toEqual({ consumer: 'ingest', replayed: 1 });
-  expect(await letters()).toEqual([]);
+  expect(all.body).toEqual({ consumer: 'ingest', replayed: 2 });
+  const latest = Number(reparked(afterOne)[0]!.dead_letter_seq);
+  const afterAll = await waitFor('both replayed letters parked again', async () => {
+    const found = await letters();
+    return found.length === 2 && found.every((l) => Number(l.dead_letter_seq) > latest)
+      ? found
+      : undefined;
+  });
+  expect(afterAll.map((l) => l.body)).toEqual([parked[2]!.body, parked[1]!.body]); // replayed oldest first
 
-  // Both went to ingest's re-drive subject, with their original bodies.
+  // All three re-drives went to ingest's re-drive subject, with their original bodies.
   const { state } = await fx.jsm.streams.info(DEADLETTER_STREAM, {
     subjects_filter: 'redrive.ingest.trace',
   });
-  expect(state.subjects?.['redrive.ingest.trace']).toBe(2);
+  expect(state.subjects?.['redrive.ingest.trace']).toBe(3);
 });
 
 it('refuses another service consumer, bad ids and an empty replay', async () => {

@@ -18,8 +18,13 @@ import {
 import { type BusOptions } from './bus-options';
 import { type BusLogger, CONSOLE_BUS_LOGGER } from './logging/bus-logger';
 import { connectNats } from './connection/connect';
-import { type ConsumerSpec } from './consumer/consumer-spec';
-import { DurableConsumer } from './consumer/durable-consumer';
+import { eventBinding, rawBinding } from './consumer/binding';
+import { type ConsumerSpec, type RawConsumerSpec } from './consumer/consumer-spec';
+import {
+  type ConsumerSource,
+  DurableConsumer,
+  type DurableConsumerDeps,
+} from './consumer/durable-consumer';
 import { DeadLetters, redriveDurable, redriveSubject } from './dead-letter/dead-letters';
 import { type BusMetrics, NOOP_BUS_METRICS } from './metrics/bus-metrics';
 import { ensureStream } from './provisioning/provision';
@@ -210,8 +215,34 @@ export class Bus {
    * Binds a durable pull consumer to a family stream and starts it, together with its
    * re-drive consumer for replayed dead letters (docs/decisions.md D3).
    */
-  async consume<F extends Family>(spec: ConsumerSpec<F>): Promise<RunningConsumer> {
-    const deps = {
+  consume<F extends Family>(spec: ConsumerSpec<F>): Promise<RunningConsumer> {
+    const binding = eventBinding(spec);
+    return this.startConsumers(
+      (source) => new DurableConsumer(spec, binding, source, this.consumerDeps()),
+      { stream: streamName(spec.family), durable: spec.durable, filterSubject: spec.filterSubject },
+      {
+        durable: redriveDurable(spec.durable, spec.family),
+        filterSubject: redriveSubject(spec.durable, spec.family),
+      },
+    );
+  }
+
+  /**
+   * Binds a durable pull consumer of raw messages (bytes and headers) to any stream, with
+   * the same runtime as {@link consume}, and its re-drive consumer on `redrive.<durable>.>`:
+   * what it dead-letters and an operator replays comes back to the same handler.
+   */
+  consumeRaw(spec: RawConsumerSpec): Promise<RunningConsumer> {
+    const binding = rawBinding(spec);
+    return this.startConsumers(
+      (source) => new DurableConsumer(spec, binding, source, this.consumerDeps()),
+      { stream: spec.stream, durable: spec.durable, filterSubject: spec.filterSubject },
+      { durable: `${spec.durable}-redrive`, filterSubject: redriveSubject(spec.durable, '>') },
+    );
+  }
+
+  private consumerDeps(): DurableConsumerDeps {
+    return {
       nc: this.connection,
       js: this.js,
       jsm: this.manager,
@@ -219,37 +250,27 @@ export class Bus {
       metrics: this.metrics,
       logger: this.options.logger ?? CONSOLE_BUS_LOGGER,
     };
-    const main = new DurableConsumer(
-      spec,
-      {
-        stream: streamName(spec.family),
-        durable: spec.durable,
-        filterSubject: spec.filterSubject,
-        redrive: false,
-      },
-      deps,
-    );
-    const redrive = new DurableConsumer(
-      spec,
-      {
-        stream: DEADLETTER_STREAM,
-        durable: redriveDurable(spec.durable, spec.family),
-        filterSubject: redriveSubject(spec.durable, spec.family),
-        redrive: true,
-      },
-      deps,
-    );
-    await main.start();
+  }
+
+  /** Starts a consumer and its re-drive twin on RUNLOG_DEADLETTER; stops both on `stop()`. */
+  private async startConsumers(
+    create: (source: ConsumerSource) => { start(): Promise<void>; stop(): Promise<void> },
+    main: Omit<ConsumerSource, 'redrive'>,
+    redrive: { readonly durable: string; readonly filterSubject: string },
+  ): Promise<RunningConsumer> {
+    const first = create({ ...main, redrive: false });
+    const twin = create({ stream: DEADLETTER_STREAM, ...redrive, redrive: true });
+    await first.start();
     try {
-      await redrive.start();
+      await twin.start();
     } catch (error) {
-      await main.stop();
+      await first.stop();
       throw error;
     }
     const running: RunningConsumer = {
       stop: async () => {
         this.consumers.delete(running);
-        await Promise.all([main.stop(), redrive.stop()]);
+        await Promise.all([first.stop(), twin.stop()]);
       },
     };
     this.consumers.add(running);

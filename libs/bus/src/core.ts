@@ -38,6 +38,9 @@ export type {
   BatchHandler,
   HandlerBinding,
   ErrorClass,
+  RawMessage,
+  RawBatchHandler,
+  RawConsumerSpec,
 } from './consumer/consumer-spec';
 export { EventContext, BatchContext } from './consumer/context';
 export { Outcome, type BatchOutcome } from './consumer/outcome';

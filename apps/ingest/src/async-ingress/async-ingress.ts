@@ -1,19 +1,10 @@
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import {
-  Bus,
-  type BusError,
-  type DeadLetterCause,
-  ensureConsumer,
-  publishDeadLetter,
-  PULL_EXPIRES_MS,
-} from '@runlog/bus';
+import { Bus, type BusError, Outcome, type RawMessage, type RunningConsumer } from '@runlog/bus';
 import {
   DURABLES,
   type Family,
@@ -29,7 +20,7 @@ import { familyOfInput, IntakeService } from '../intake/intake.service';
 const ACK_WAIT_MS = 30_000;
 const MAX_ACK_PENDING = 256;
 /** Retry delays while JetStream cannot take an event: it stays in RUNLOG_INGEST until it can. */
-const RETRY_MS = { initial: 500, max: 15_000 } as const;
+const RETRY_MS = { initialMs: 500, maxMs: 15_000 } as const;
 const decoder = new TextDecoder();
 
 /** What one ingress message turned out to be. */
@@ -40,31 +31,24 @@ type Parsed =
 /** A message that is valid and ready to route, or invalid with the errors it is parked with. */
 type Checked =
   | { readonly ok: true; readonly event: RunlogEvent }
-  | {
-      readonly ok: false;
-      readonly family: Family | 'unknown';
-      readonly errors: readonly ValidationError[];
-    };
+  | { readonly ok: false; readonly errors: readonly ValidationError[] };
 
 /**
  * Async ingress (DESIGN.md §4): the durable `ingest` consumer on RUNLOG_INGEST
- * (`ingest.<family>.<key>`, work-queue). Each message goes through the same intake as
- * HTTP; a valid one is published to its family stream with the same msgID and then acked;
- * an invalid one is dead-lettered to `deadletter.ingest.<family>` with its errors and
- * acked (never retried forever); one JetStream cannot take yet is retried with backoff
- * and stays in RUNLOG_INGEST until it lands (never lost).
+ * (`ingest.<family>.<key>`, work-queue), on the bus's consumer runtime in raw mode
+ * (decisions D47). Each message goes through the same intake as HTTP; a valid one is
+ * published to its family stream with the same msgID and then acked; an invalid one is
+ * dead-lettered to `deadletter.ingest.<family>` with its errors (`decode_failed`, never
+ * retried); one JetStream cannot take yet is retried with backoff and stays in
+ * RUNLOG_INGEST until it lands (never lost). A replayed dead letter comes back here.
  *
  * Messages are routed in micro-batches: whatever has arrived while the previous batch was
  * being published (up to {@link MAX_ACK_PENDING}) is validated and published pipelined in
- * arrival order, then each message is acked. One at a time, every event would wait for
- * its own JetStream round trip.
+ * arrival order. One at a time, every event would wait for its own JetStream round trip.
  */
 @Injectable()
 export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('AsyncIngress');
-  private messages: ConsumerMessages | undefined;
-  private readonly queue: JsMsg[] = [];
-  private draining: Promise<void> | undefined;
+  private consumer: RunningConsumer | undefined;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -72,96 +56,63 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureConsumer(this.bus.manager, {
+    this.consumer = await this.bus.consumeRaw({
       stream: INGEST_STREAM,
       durable: DURABLES.ingest,
       ackWaitMs: ACK_WAIT_MS,
-      maxDeliver: -1, // invalid input is parked at once; valid input is retried until it lands
+      // Invalid input is parked at once; valid input is retried until it lands.
+      maxDeliver: Number.POSITIVE_INFINITY,
       maxAckPending: MAX_ACK_PENDING,
-    });
-    const consumer = await this.bus.js.consumers.get(INGEST_STREAM, DURABLES.ingest);
-    // The server's max_ack_pending bounds the queue: nothing more arrives until some is acked.
-    this.messages = await consumer.consume({
-      max_messages: MAX_ACK_PENDING,
-      // A pull request lost with the durable's leader (its node killed in a cluster) is
-      // asked again after this, not after nats.js's default of 30 s.
-      expires: PULL_EXPIRES_MS,
-      callback: (message) => this.enqueue(message),
+      backoff: RETRY_MS,
+      // A batch that throws is bisected; a message that fails alone is parked (poison),
+      // so one message never holds back the others.
+      classifyError: () => 'poison',
+      deadLetterFamily: familyOfSubject,
+      handler: { size: MAX_ACK_PENDING, handle: (batch) => this.route(batch) },
     });
   }
 
   /** Stops pulling and lets the messages in hand finish (the bus drains afterwards). */
   async onModuleDestroy(): Promise<void> {
-    await this.messages?.close();
-    await this.draining;
+    await this.consumer?.stop();
   }
 
-  private enqueue(message: JsMsg): void {
-    this.queue.push(message);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_ACK_PENDING);
-      try {
-        await this.route(batch);
-      } catch (error) {
-        // Unexpected: one message must not hold back the others. Route them one at a
-        // time, in arrival order; one that fails alone is parked (poison), not retried forever.
-        this.logger.error(
-          `could not route ${batch.length} messages, isolating: ${describe(error)}`,
-        );
-        for (const message of batch) await this.routeAlone(message);
-      }
-    }
-  }
-
-  private async routeAlone(message: JsMsg): Promise<void> {
-    try {
-      await this.route([message]);
-    } catch (error) {
-      await this.park(message, familyOfSubject(message.subject), 'poison', [
-        { path: '', code: 'invalid_value', message: `could not be routed: ${describe(error)}` },
-      ]);
-    }
-  }
-
-  /** Parks the invalid, publishes the valid pipelined in arrival order, then acks or retries each. */
-  private async route(batch: readonly JsMsg[]): Promise<void> {
-    const valid: Array<{ message: JsMsg; event: RunlogEvent }> = [];
-    const parked: Array<Promise<void>> = [];
-    for (const message of batch) {
+  /** Publishes the valid pipelined in arrival order; parks the invalid; retries what JetStream refused for now. */
+  private async route(batch: readonly RawMessage[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const valid: Array<{ index: number; event: RunlogEvent }> = [];
+    batch.forEach((message, index) => {
       const checked = this.check(message);
-      if (checked.ok) valid.push({ message, event: checked.event });
-      else parked.push(this.park(message, checked.family, 'decode_failed', checked.errors));
+      if (checked.ok) valid.push({ index, event: checked.event });
+      outcomes.push(
+        checked.ok
+          ? Outcome.ack()
+          : Outcome.deadLetter(JSON.stringify(checked.errors), 'decode_failed'),
+      );
+    });
+    if (valid.length === 0) return outcomes;
+    const { failed } = await this.intake.publish(valid.map((item) => item.event));
+    for (const failure of failed) {
+      const item = valid[failure.index];
+      if (item === undefined) continue;
+      // JetStream will never take one too large for the stream or the server: parked
+      // alone, the rest of the batch is not held back by it. Anything else is retried.
+      outcomes[item.index] = refusedForGood(failure)
+        ? Outcome.deadLetter(
+            JSON.stringify([{ path: '', code: 'invalid_value', message: failure.message }]),
+            'poison',
+          )
+        : Outcome.retry(undefined, failure.message);
     }
-    if (valid.length > 0) {
-      const { failed } = await this.intake.publish(valid.map((item) => item.event));
-      const failures = new Map(failed.map((f) => [f.index, f]));
-      valid.forEach(({ message, event }, index) => {
-        const failure = failures.get(index);
-        if (failure === undefined) message.ack();
-        else if (refusedForGood(failure)) {
-          // JetStream will never take this one (too large for the stream or the server):
-          // parked alone, the rest of the batch is not held back by it.
-          parked.push(
-            this.park(message, event.family, 'poison', [
-              { path: '', code: 'invalid_value', message: failure.message },
-            ]),
-          );
-        } else this.retry(message, failure.message);
-      });
-    }
-    await Promise.all(parked);
+    return outcomes;
   }
 
   /** Decodes and validates one message through the same intake as HTTP. */
-  private check(message: JsMsg): Checked {
+  private check(message: RawMessage): Checked {
     const family = familyOfSubject(message.subject);
     try {
       const parsed = parse(message);
-      if (!parsed.ok) return { ok: false, family, errors: parsed.errors };
+      if (!parsed.ok) return parsed;
       const named = familyOfInput(parsed.input);
       if (named !== undefined && family !== 'unknown' && named !== family) {
         const errors: ValidationError[] = [
@@ -171,11 +122,10 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
             message: `a ${named} event was published to ${message.subject}; use ingest.${named}.<key>`,
           },
         ];
-        return { ok: false, family, errors };
+        return { ok: false, errors };
       }
       const validated = this.intake.validate([parsed.input]);
-      if (!validated.ok)
-        return { ok: false, family, errors: [...(validated.rejected[0]?.errors ?? [])] };
+      if (!validated.ok) return { ok: false, errors: [...(validated.rejected[0]?.errors ?? [])] };
       const [event] = validated.events;
       if (event === undefined) throw new Error('validation returned no event');
       return { ok: true, event };
@@ -183,42 +133,8 @@ export class AsyncIngress implements OnApplicationBootstrap, OnModuleDestroy {
       const errors: ValidationError[] = [
         { path: '', code: 'invalid_value', message: `could not be processed: ${describe(error)}` },
       ];
-      return { ok: false, family, errors };
+      return { ok: false, errors };
     }
-  }
-
-  /** Dead-letters invalid input with its errors, then acks; if parking fails, retries. */
-  private async park(
-    message: JsMsg,
-    family: Family | 'unknown',
-    cause: DeadLetterCause,
-    errors: readonly ValidationError[],
-  ): Promise<void> {
-    try {
-      await publishDeadLetter(this.bus.publisher, {
-        consumer: DURABLES.ingest,
-        family,
-        cause,
-        reason: JSON.stringify(errors),
-        origin: { stream: INGEST_STREAM, cursor: String(message.seq), subject: message.subject },
-        message,
-      });
-      message.ack();
-      this.logger.warn(
-        `dead-lettered ${message.subject} (${INGEST_STREAM}#${message.seq}): ${errors.map((e) => `${e.path || '(event)'} ${e.code}`).join(', ')}`,
-      );
-    } catch (error) {
-      this.retry(message, `could not dead-letter: ${describe(error)}`);
-    }
-  }
-
-  private retry(message: JsMsg, reason: string): void {
-    const deliveries = message.info.deliveryCount;
-    const delay = Math.min(RETRY_MS.max, RETRY_MS.initial * 2 ** Math.max(0, deliveries - 1));
-    this.logger.warn(
-      `retrying ${message.subject} (delivery ${deliveries}) in ${delay} ms: ${reason}`,
-    );
-    message.nak(delay);
   }
 }
 
@@ -241,7 +157,7 @@ function familyOfSubject(subject: string): Family | 'unknown' {
 }
 
 /** A structured-mode JSON event, or a binary-mode one rebuilt from its `ce-*` headers. */
-function parse(message: JsMsg): Parsed {
+function parse(message: RawMessage): Parsed {
   let body: unknown;
   try {
     body = message.data.length === 0 ? undefined : JSON.parse(decoder.decode(message.data));

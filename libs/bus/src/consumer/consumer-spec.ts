@@ -1,3 +1,4 @@
+import { type MsgHdrs } from '@nats-io/transport-node';
 import { type DeliveredEvent, type Family } from '@runlog/contracts';
 import { type BatchContext, type EventContext } from './context';
 import { type GapHook } from './gap';
@@ -83,3 +84,38 @@ export type ConsumerTuning = Pick<
   ConsumerOptions,
   'ackWaitMs' | 'maxAckPending' | 'backoff' | 'stopTimeoutMs'
 >;
+
+/**
+ * One message as stored, for a consumer that reads bytes itself (raw mode): async
+ * ingress, whose input is not a runlog event yet. For a re-driven dead letter, `subject`
+ * and `cursor` are the original's.
+ */
+export interface RawMessage {
+  readonly subject: string;
+  readonly cursor: string;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs | undefined;
+  readonly deliveryCount: number;
+}
+
+/**
+ * A handler of up to `size` raw messages in stream order: one outcome per message, same
+ * order. The same runtime as a typed consumer: retries with backoff, dead letters with
+ * their cause, bisection of a batch that throws.
+ */
+export type RawBatchHandler = (
+  messages: readonly RawMessage[],
+  context: BatchContext,
+) => readonly Outcome[] | Promise<readonly Outcome[]>;
+
+/**
+ * A durable consumer of raw messages on any stream (DESIGN.md §4, async ingress). Its
+ * dead letters go to `deadletter.<durable>.<family>` with the family `deadLetterFamily`
+ * reads off the message's subject; their re-drives (`redrive.<durable>.>`) come back to
+ * the same handler.
+ */
+export interface RawConsumerSpec extends ConsumerOptions {
+  readonly stream: string;
+  readonly deadLetterFamily: (subject: string) => Family | 'unknown';
+  readonly handler: { readonly size: number; readonly handle: RawBatchHandler };
+}

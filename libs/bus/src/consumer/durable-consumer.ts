@@ -5,13 +5,6 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
-import {
-  decode,
-  decodeStored,
-  type DeliveredEvent,
-  type Family,
-  streamName,
-} from '@runlog/contracts';
 import { DEAD_LETTER_HEADERS, type DeadLetterCause } from '../dead-letter/dead-letter-format';
 import { type Origin, publishDeadLetter } from '../dead-letter/dead-letter-writer';
 import { type BusLoggerFactory, type BusLogger, CONSOLE_BUS_LOGGER } from '../logging/bus-logger';
@@ -19,7 +12,8 @@ import { type BusMetrics, NOOP_BUS_METRICS } from '../metrics/bus-metrics';
 import { ensureConsumer } from '../provisioning/provision';
 import { type Publisher } from '../publisher/publisher';
 import { within } from '../within';
-import { type ConsumerSpec, DEFAULT_ACK_WAIT_MS } from './consumer-spec';
+import { type Binding } from './binding';
+import { type ConsumerOptions, DEFAULT_ACK_WAIT_MS } from './consumer-spec';
 import { BatchContext, EventContext } from './context';
 import { GapDetector } from './gap-detector';
 import { describe, isolate, type Verdict } from './isolate';
@@ -43,14 +37,13 @@ export interface DurableConsumerDeps {
   readonly logger?: BusLoggerFactory;
 }
 
-interface Decoded<F extends Family> {
+interface Decoded<T> {
   readonly message: JsMsg;
   readonly origin: Origin;
-  readonly event?: DeliveredEvent<F>;
+  readonly value?: T;
   readonly error?: string;
 }
 
-const decoder = new TextDecoder();
 /** The server's own redelivery limit is off: the runtime dead-letters at `maxDeliver` (docs/decisions.md D8). */
 const SERVER_MAX_DELIVER = -1;
 /**
@@ -68,10 +61,11 @@ const HAND_BACK_WAIT_MS = 2_000;
 
 /**
  * One durable pull consumer with explicit ack, bound to one stream (DESIGN.md §5):
- * pulls, decodes to typed events, calls the handler, and maps its outcome to ack, nak
- * with backoff, or dead letter + ack. A failure is never acked; nothing is dropped.
+ * pulls, reads each message through its binding (typed events, or raw bytes and
+ * headers), calls the handler, and maps its outcome to ack, nak with backoff, or dead
+ * letter + ack. A failure is never acked; nothing is dropped.
  */
-export class DurableConsumer<F extends Family = Family> {
+export class DurableConsumer<T> {
   private readonly logger: BusLogger;
   private readonly metrics: BusMetrics;
   private readonly queue: JsMsg[] = [];
@@ -90,7 +84,8 @@ export class DurableConsumer<F extends Family = Family> {
   private ackFlush: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly spec: ConsumerSpec<F>,
+    private readonly spec: ConsumerOptions,
+    private readonly binding: Binding<T>,
     private readonly source: ConsumerSource,
     private readonly deps: DurableConsumerDeps,
   ) {
@@ -98,14 +93,14 @@ export class DurableConsumer<F extends Family = Family> {
     this.metrics = deps.metrics ?? NOOP_BUS_METRICS;
     this.maxDeliver = spec.maxDeliver ?? 5;
     this.ackWaitMs = spec.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
-    const detectGaps =
-      !source.redrive && source.filterSubject === undefined && spec.family !== 'agent';
-    this.gaps = detectGaps
-      ? new GapDetector(deps.jsm, source.stream, spec.family, source.durable, async (gap) => {
+    const gapFamily =
+      source.redrive || source.filterSubject !== undefined ? undefined : binding.gapFamily;
+    this.gaps = gapFamily
+      ? new GapDetector(deps.jsm, source.stream, gapFamily, source.durable, async (gap) => {
           this.logger.warn(
             `gap in ${source.stream}: cursors ${gap.from_cursor}..${gap.to_cursor} were removed before ${source.durable} read them`,
           );
-          this.metrics.gap(source.durable, spec.family, gap.missing);
+          this.metrics.gap(source.durable, gapFamily, gap.missing);
           await spec.onGap?.(gap);
         })
       : undefined;
@@ -133,8 +128,7 @@ export class DurableConsumer<F extends Family = Family> {
     );
     const consumer = await this.deps.js.consumers.get(this.source.stream, this.source.durable);
     this.running = true;
-    const pull =
-      this.spec.handler.mode === 'batch' ? Math.max(this.spec.handler.size * 2, 64) : 128;
+    const pull = this.binding.batched ? Math.max(this.binding.size * 2, 64) : 128;
     this.messages = await consumer.consume({
       max_messages: Math.min(pull, this.spec.maxAckPending ?? 1_000),
       expires: PULL_EXPIRES_MS,
@@ -199,7 +193,7 @@ export class DurableConsumer<F extends Family = Family> {
         await new Promise<void>((resolve) => this.idle.push(resolve));
         continue;
       }
-      const size = this.spec.handler.mode === 'batch' ? this.spec.handler.size : 1;
+      const { size } = this.binding;
       // A batch handler gets what has arrived by the next turn of the event loop: socket
       // reads already waiting get in first. Without it, a handler that works on this thread
       // (PGlite) gets only what one socket read brought (~100 events) while the rest of
@@ -223,9 +217,9 @@ export class DurableConsumer<F extends Family = Family> {
 
   private async handle(batch: JsMsg[], settled: Set<JsMsg>): Promise<void> {
     const decoded = batch.map((message) => this.decode(message));
-    const ready: Decoded<F>[] = [];
+    const ready: Decoded<T>[] = [];
     for (const item of decoded) {
-      if (item.event) ready.push(item);
+      if (item.error === undefined) ready.push(item);
       else {
         await this.deadLetter(item, 'decode_failed', item.error ?? 'undecodable');
         settled.add(item.message);
@@ -270,40 +264,30 @@ export class DurableConsumer<F extends Family = Family> {
     }
   }
 
-  /** Calls the handler on some events; a throw is left to {@link isolate}. */
-  private async invoke(items: readonly Decoded<F>[]): Promise<Outcome[]> {
+  /** Calls the handler on some messages; a throw is left to {@link isolate}. */
+  private async invoke(items: readonly Decoded<T>[]): Promise<readonly Outcome[]> {
     const contexts = items.map((item) => this.context(item));
     const started = performance.now();
     try {
-      const handler = this.spec.handler;
-      if (handler.mode === 'event') {
-        const [item] = items as [Decoded<F>];
-        const [context] = contexts as [EventContext];
-        return [
-          (await handler.handle(item.event as DeliveredEvent<F>, context)) ?? { type: 'ack' },
-        ];
-      }
-      this.metrics.batchSize(this.source.durable, items.length);
-      const events = items.map((item) => item.event as DeliveredEvent<F>);
-      const outcome = (await handler.handle(
-        events,
+      if (this.binding.batched) this.metrics.batchSize(this.source.durable, items.length);
+      return await this.binding.handle(
+        items.map((item) => item.value as T),
+        contexts,
         new BatchContext(this.source.durable, this.source.stream, contexts),
-      )) ?? { type: 'ack' };
-      if (Array.isArray(outcome)) return outcome as Outcome[];
-      return items.map(() => outcome as Outcome);
+      );
     } finally {
       this.metrics.handlerSeconds(this.source.durable, (performance.now() - started) / 1000);
     }
   }
 
-  private async settle(item: Decoded<F>, outcome: Verdict, outageDelay?: number): Promise<void> {
+  private async settle(item: Decoded<T>, outcome: Verdict, outageDelay?: number): Promise<void> {
     const { message } = item;
     switch (outcome.type) {
       case 'ack':
         this.ack(message);
         return;
       case 'dead_letter':
-        await this.deadLetter(item, 'handler', outcome.reason);
+        await this.deadLetter(item, outcome.cause ?? 'handler', outcome.reason);
         return;
       case 'poison':
         await this.deadLetter(item, 'poison', outcome.reason);
@@ -376,13 +360,13 @@ export class DurableConsumer<F extends Family = Family> {
 
   /** Parks the message with its reason, then acks it; if parking fails, the message is retried. */
   private async deadLetter(
-    item: Decoded<F>,
+    item: Decoded<T>,
     cause: DeadLetterCause,
     reason: string,
   ): Promise<void> {
     await publishDeadLetter(this.deps.publisher, {
       consumer: this.spec.durable,
-      family: this.spec.family,
+      family: this.binding.deadLetterFamily(item.origin),
       cause,
       reason,
       origin: item.origin,
@@ -395,26 +379,12 @@ export class DurableConsumer<F extends Family = Family> {
     this.metrics.deadLettered(this.source.durable, cause);
   }
 
-  private decode(message: JsMsg): Decoded<F> {
+  private decode(message: JsMsg): Decoded<T> {
     const origin = this.origin(message);
-    let json: unknown;
-    try {
-      json = JSON.parse(decoder.decode(message.data));
-    } catch (error) {
-      return { message, origin, error: `body is not JSON: ${describe(error)}` };
-    }
-    const result = this.spec.validate === 'full' ? decode(json) : decodeStored(json);
-    if (!result.ok)
-      return { message, origin, error: `invalid event: ${JSON.stringify(result.errors)}` };
-    if (result.value.family !== this.spec.family) {
-      return {
-        message,
-        origin,
-        error: `a ${result.value.family} event in the ${this.spec.family} stream`,
-      };
-    }
-    const event = { ...result.value, cursor: origin.cursor } as unknown as DeliveredEvent<F>;
-    return { message, origin, event };
+    const read = this.binding.read(message, origin);
+    return read.ok
+      ? { message, origin, value: read.value }
+      : { message, origin, error: read.error };
   }
 
   private origin(message: JsMsg): Origin {
@@ -422,13 +392,13 @@ export class DurableConsumer<F extends Family = Family> {
       return { stream: message.info.stream, cursor: String(message.seq), subject: message.subject };
     const h = message.headers;
     return {
-      stream: h?.get(DEAD_LETTER_HEADERS.stream) || streamName(this.spec.family),
+      stream: h?.get(DEAD_LETTER_HEADERS.stream) || this.binding.homeStream,
       cursor: h?.get(DEAD_LETTER_HEADERS.sequence) || '0',
       subject: h?.get(DEAD_LETTER_HEADERS.subject) || message.subject,
     };
   }
 
-  private context(item: Decoded<F>): EventContext {
+  private context(item: Decoded<T>): EventContext {
     return new EventContext(
       item.origin.cursor,
       item.origin.stream,

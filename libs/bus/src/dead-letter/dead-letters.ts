@@ -70,15 +70,19 @@ export class DeadLetters {
    * durable consumer (with its original stream, cursor and subject) and removed from the
    * dead letters. A truncated one is re-driven with its original body, fetched from its
    * stream; if retention has removed it, it stays parked. Answers how many were re-driven.
+   * Only the letters parked when it starts: one that fails again while it runs is parked
+   * as a new letter, and is not replayed again (that would never end).
    */
   async replay(consumer: string, options: ReplayOptions = {}): Promise<number> {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    const last = (await this.jsm.streams.info(DEADLETTER_STREAM)).state.last_seq;
     let after = 0;
     let replayed = 0;
-    while (remaining > 0) {
+    while (remaining > 0 && after < last) {
       const page = await this.list(consumer, { limit: Math.min(PAGE, remaining), after });
-      if (page.length === 0) break;
-      for (const letter of page) {
+      const parked = page.filter((letter) => letter.deadLetterSeq <= last);
+      if (parked.length === 0) break;
+      for (const letter of parked) {
         after = letter.deadLetterSeq;
         if (await this.redrive(letter)) replayed++;
       }
