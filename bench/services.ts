@@ -53,6 +53,8 @@ export async function startService(
     RUNLOG_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     LOG_PRETTY: '0',
+    // Never the OTLP standard port 4318 (D42): benches run beside other services.
+    OTLP_HTTP_PORT: 'off',
   };
   delete env.DATABASE_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;

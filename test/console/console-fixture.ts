@@ -80,6 +80,7 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
       RUNLOG_HTTP_HOST: '127.0.0.1',
       RUNLOG_API_KEYS: `${READ_KEY}=read;${WRITE_KEY}=trace,lease_history,completion`,
       INGEST_PORT: String(ingest),
+      OTLP_HTTP_PORT: 'off',
       LEASE_HISTORY_PORT: String(leaseHistory),
       TRACE_STORE_PORT: String(traceStore),
       CONSOLE_PORT: String(consolePort),

@@ -159,7 +159,13 @@ describe('docker-compose.yml', () => {
       expect(config.nats.credentials).toEqual({ user: name, pass: example[passVariable] });
       expect(config.apiKeys.length).toBeGreaterThan(0);
 
-      expect(service.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+      // ingest also publishes the OTLP/HTTP standard port (D42).
+      expect(service.ports).toEqual(
+        name === 'ingest'
+          ? [`127.0.0.1:${port}:${port}`, '127.0.0.1:4318:4318']
+          : [`127.0.0.1:${port}:${port}`],
+      );
+      if (name === 'ingest') expect(config.otlp.httpPort).toBe(4318);
       expect(service.healthcheck?.test.join(' ')).toContain(
         `http://127.0.0.1:${port}/health/ready`,
       );

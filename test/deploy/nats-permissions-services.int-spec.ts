@@ -37,6 +37,7 @@ describe('the services on deploy/nats/nats.conf, each with its own NATS user', (
     const config = loadConfig({
       ...nats.env(user),
       [port]: '0',
+      OTLP_HTTP_PORT: 'off',
       RUNLOG_HTTP_HOST: '127.0.0.1',
       RUNLOG_DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',

@@ -53,6 +53,7 @@ export async function startClusterServices(mode: DurabilityMode): Promise<Cluste
       NATS_URL: fx.cluster.urls.join(','),
       RUNLOG_STREAM_REPLICAS: '3',
       INGEST_PORT: '0',
+      OTLP_HTTP_PORT: 'off',
       LEASE_HISTORY_PORT: '0',
       TRACE_STORE_PORT: '0',
       NORMALIZER_PORT: '0',

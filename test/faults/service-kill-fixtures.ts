@@ -210,6 +210,7 @@ export async function startKillHarness(): Promise<KillHarness> {
       RUNLOG_DATA_DIR: dataDir,
       RUNLOG_HTTP_HOST: '127.0.0.1',
       [portVariable]: String(await freePort()),
+      OTLP_HTTP_PORT: 'off',
       LOG_LEVEL: 'error',
       LOG_PRETTY: '0',
       ...extra,

@@ -31,6 +31,7 @@ export async function startIngest(env: Record<string, string> = {}): Promise<Ing
   const config = loadConfig({
     NATS_URL: server.url,
     INGEST_PORT: '0',
+    OTLP_HTTP_PORT: 'off',
     RUNLOG_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     ...env,

@@ -47,6 +47,7 @@ export async function startIngestApp(natsUrl: string): Promise<IngestApp> {
   const config = loadConfig({
     NATS_URL: natsUrl,
     INGEST_PORT: String(port),
+    OTLP_HTTP_PORT: 'off',
     RUNLOG_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
   });

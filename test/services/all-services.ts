@@ -50,6 +50,7 @@ export async function startAllServices(
   const config = loadConfig({
     NATS_URL: nats.url,
     INGEST_PORT: '0',
+    OTLP_HTTP_PORT: 'off',
     LEASE_HISTORY_PORT: '0',
     TRACE_STORE_PORT: '0',
     NORMALIZER_PORT: '0',

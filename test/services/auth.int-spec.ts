@@ -379,6 +379,7 @@ describe('protected mode', () => {
   const base = (extra: Record<string, string>) => ({
     NATS_URL: fx.nats.url,
     INGEST_PORT: '0',
+    OTLP_HTTP_PORT: 'off',
     LOG_LEVEL: 'silent',
     ...extra,
   });

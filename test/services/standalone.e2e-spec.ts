@@ -42,6 +42,7 @@ describe('npm start (all four services and the console in one process)', () => {
       RUNLOG_DATA_DIR: dataDir,
       RUNLOG_HTTP_HOST: '127.0.0.1',
       INGEST_PORT: String(await freePort()),
+      OTLP_HTTP_PORT: 'off',
       NORMALIZER_PORT: String(await freePort()),
       LEASE_HISTORY_PORT: String(await freePort()),
       TRACE_STORE_PORT: String(await freePort()),
@@ -140,6 +141,7 @@ describe('npm start (all four services and the console in one process)', () => {
     const env = {
       ...(await environment()),
       INGEST_PORT: 'eighty',
+      OTLP_HTTP_PORT: 'off',
       NORMALIZER_DURABILITY: 'sometimes',
     };
     const child = spawn(process.execPath, [main], {
@@ -163,6 +165,7 @@ describe('npm start (all four services and the console in one process)', () => {
         RUNLOG_DATA_DIR: dataDir,
         RUNLOG_HTTP_HOST: '127.0.0.1',
         INGEST_PORT: String(port),
+        OTLP_HTTP_PORT: 'off',
         RUNLOG_API_KEYS: 'key-secret-4711-0000=*',
         LOG_LEVEL: 'info',
         LOG_PRETTY: '0',

@@ -51,6 +51,7 @@ describe('what `npm start` says at the default level', () => {
         RUNLOG_HTTP_HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
         LOG_PRETTY: '0',
+        OTLP_HTTP_PORT: 'off',
         ...Object.fromEntries(SERVICES.map((s) => [PORT_VARIABLES[s], String(ports[s])])),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,11 @@ export const ingestService: ServiceDefinition = {
   // A `__proto__` or `constructor` key is refused by decode with its path (400
   // validation_failed), as async ingress refuses it, not as a body that is "not JSON".
   keepPrototypeKeys: true,
+  // An OpenTelemetry SDK's default endpoint (localhost:4318) works unchanged (D42).
+  secondListener: {
+    port: (config) => config.otlp.httpPort,
+    routes: [{ method: 'POST', path: '/v1/traces' }],
+  },
   openapi: {
     description:
       'Validates CloudEvents from producers and publishes them to the family streams (DESIGN.md §4).',

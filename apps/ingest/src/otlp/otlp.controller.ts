@@ -1,6 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiError, callerOf, RequireScope } from '@runlog/platform';
+import {
+  ApiError,
+  callerOf,
+  type ModelPrices,
+  RequireScope,
+  RUNLOG_CONFIG,
+  type RunlogConfig,
+} from '@runlog/platform';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { authorize } from '../http/api-keys';
 import { INGEST_TAG } from '../http/openapi';
@@ -18,7 +25,14 @@ export interface ExportTraceServiceResponse {
 @ApiTags(INGEST_TAG)
 @Controller('v1')
 export class OtlpController {
-  constructor(@Inject(IntakeService) private readonly intake: IntakeService) {}
+  private readonly prices: ModelPrices | undefined;
+
+  constructor(
+    @Inject(IntakeService) private readonly intake: IntakeService,
+    @Inject(RUNLOG_CONFIG) config: RunlogConfig,
+  ) {
+    this.prices = config.otlp.modelPrices;
+  }
 
   @Post('traces')
   @HttpCode(200)
@@ -56,7 +70,7 @@ export class OtlpController {
         'content-type must be application/json or application/x-protobuf',
       );
     authorize(callerOf(request), ['trace']);
-    const mapped = mapOrRefuse(protobuf ? decodeOrRefuse(body) : body);
+    const mapped = mapOrRefuse(protobuf ? decodeOrRefuse(body) : body, this.prices);
     const receivedAt = new Date();
     const messages = [...mapped.refused];
     const events: RunlogEvent[] = [];
@@ -88,9 +102,11 @@ export class OtlpController {
   }
 }
 
-function mapOrRefuse(body: unknown): MappedRequest {
+function mapOrRefuse(body: unknown, prices: ModelPrices | undefined): MappedRequest {
   try {
-    return mapTraceRequest(body, { price: () => undefined });
+    return mapTraceRequest(body, {
+      price: (model, input, output) => prices?.cost(model, input, output),
+    });
   } catch (error) {
     if (error instanceof OtlpShapeError) throw new ApiError('invalid_request', error.message);
     throw error;

@@ -182,3 +182,31 @@ export const SEARCH_SCHEMA: SchemaObject = {
     },
   },
 };
+
+/** `GET /v1/traces/{id}/otlp`: an OTLP JSON ExportTraceServiceRequest (opentelemetry-proto v1). */
+export const OTLP_SCHEMA: SchemaObject = {
+  type: 'object',
+  description:
+    'OTLP JSON ExportTraceServiceRequest: ids in hex, times as strings of Unix nanoseconds',
+  properties: {
+    resourceSpans: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          resource: { type: 'object' },
+          scopeSpans: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                scope: { type: 'object' },
+                spans: { type: 'array', items: { type: 'object' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ApiError,
@@ -22,9 +22,11 @@ import {
   TRACE_WARNINGS_CAP,
 } from '../query/trace-query.service';
 import { type TraceUsage } from '../trace/trace-model';
+import { traceToOtlpJson } from '../trace/trace-otlp';
 import { type TraceTree } from '../trace/trace-tree';
 import {
   ERROR_SCHEMA,
+  OTLP_SCHEMA,
   SEARCH_SCHEMA,
   TRACE_SCHEMA,
   TRACE_STATUSES,
@@ -146,6 +148,24 @@ export class TracesController {
   @RequireScope('read')
   async tree(@Param('id', IdParamPipe) id: string): Promise<TraceTree> {
     return found(id, await this.query.tree(id));
+  }
+
+  @Get('traces/:id/otlp')
+  @ApiOperation({
+    summary: 'A trace as OTLP JSON (ExportTraceServiceRequest), for Jaeger, Tempo or any OTLP tool',
+    description:
+      'Each span and group of the tree is a span (D53): its name, parent, start and end, ' +
+      'status ERROR for `error`, annotations as attributes (`event.<name>` ones as span ' +
+      'events), usage as `gen_ai.usage.input_tokens`/`output_tokens` and `runlog.cost_usd`. ' +
+      'The trace id is the request_id when it is 32 hex digits, else a hash of it.',
+  })
+  @ApiParam({ name: 'id', description: 'request_id (URL-encoded)' })
+  @ApiResponse({ status: 200, schema: OTLP_SCHEMA })
+  @ApiResponse({ status: 404, description: 'Unknown trace', schema: ERROR_SCHEMA })
+  @RequireScope('read')
+  @Header('content-type', 'application/json')
+  async otlp(@Param('id', IdParamPipe) id: string): Promise<Buffer> {
+    return Buffer.from(traceToOtlpJson(found(id, await this.query.tree(id))));
   }
 
   @Get('traces/:id/usage')

@@ -58,7 +58,10 @@ function treePayload(cut: boolean): RawBuilder<Record<string, unknown>> {
       when 'annotation' then jsonb_build_object('key', payload->'key', 'value', payload->'value')
       when 'media_ref' then jsonb_build_object('handle', payload->'handle',
         'mime', payload->'mime', 'size_bytes', payload->'size_bytes')`;
+  // An OTLP span names its parent in inputs.otel (D40): the only op_start field the tree reads.
   return sql<Record<string, unknown>>`case kind
+      when 'op_start' then jsonb_build_object('inputs',
+        jsonb_build_object('otel', payload->'inputs'->'otel'))
       when 'op_end' then jsonb_build_object('status', payload->'status',
         'duration_ms', payload->'duration_ms', 'yield_count', payload->'yield_count')
       when 'group_start' then jsonb_build_object('name', payload->'name')

@@ -16,4 +16,12 @@ export {
   type ConfigError,
 } from './runlog-config';
 export { parseDuration } from './duration';
+export {
+  ModelPrices,
+  ModelPricesError,
+  loadModelPrices,
+  parseModelPrices,
+  withoutSnapshotDate,
+  type ModelPrice,
+} from './model-prices';
 export { RunlogConfigModule, RUNLOG_CONFIG } from './runlog-config.module';

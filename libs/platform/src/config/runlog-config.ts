@@ -1,5 +1,6 @@
 import { FAMILIES, type Family } from '@runlog/contracts';
 import { parseDuration } from './duration';
+import { loadModelPrices, ModelPricesError, type ModelPrices } from './model-prices';
 
 /** The NATS connection settings of DESIGN.md §6. */
 export interface NatsSettings {
@@ -93,6 +94,12 @@ export interface RunlogConfig {
     readonly sseMaxPerKey: number;
   };
   readonly ingest: { readonly maxBatch: number; readonly maxBodyBytes: number };
+  readonly otlp: {
+    /** `OTLP_HTTP_PORT`: ingest's second listener for `POST /v1/traces` (D42); undefined = off. */
+    readonly httpPort: number | undefined;
+    /** `RUNLOG_MODEL_PRICES`: the price table for OTLP GenAI usage (D53); undefined = none. */
+    readonly modelPrices: ModelPrices | undefined;
+  };
   /** trace-store's read bounds: the most nodes a `tree` answer holds before it is truncated. */
   readonly traces: { readonly treeMaxNodes: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -252,6 +259,16 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
     normalizer: integer('NORMALIZER_PORT', 4103, 0, 65535),
     console: integer('CONSOLE_PORT', 4104, 0, 65535),
   };
+  const otlpHttpPort =
+    read('OTLP_HTTP_PORT') === 'off' ? undefined : integer('OTLP_HTTP_PORT', 4318, 0, 65535);
+  const pricesPath = read('RUNLOG_MODEL_PRICES');
+  let modelPrices: ModelPrices | undefined;
+  try {
+    modelPrices = pricesPath === undefined ? undefined : loadModelPrices(pricesPath);
+  } catch (error) {
+    if (!(error instanceof ModelPricesError)) throw error;
+    fail('RUNLOG_MODEL_PRICES', error.message);
+  }
   const sseMax = integer('RUNLOG_SSE_MAX', 256, 1, 100_000);
   const requestTimeoutMs = duration('RUNLOG_HTTP_REQUEST_TIMEOUT', 30_000, 1_000, 3_600_000);
 
@@ -287,6 +304,7 @@ export function loadConfig(env: Env = process.env): RunlogConfig {
       maxBatch: integer('INGEST_MAX_BATCH', 1000, 1, 100_000),
       maxBodyBytes: integer('INGEST_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     },
+    otlp: { httpPort: otlpHttpPort, modelPrices },
     traces: { treeMaxNodes: integer('RUNLOG_TRACE_TREE_MAX_NODES', 10_000, 1, 1_000_000) },
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty:

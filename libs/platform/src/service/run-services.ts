@@ -2,6 +2,7 @@ import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceApp } from '../bootstrap/create-service-app';
 import { ConfigurationError, loadConfig, type RunlogConfig } from '../config/runlog-config';
 import { runAsService } from '../logging/service-context';
+import { startSecondListener, type StartedListener } from './second-listener';
 import { type ServiceDefinition } from './service-definition';
 
 export interface RunningServices {
@@ -10,6 +11,8 @@ export interface RunningServices {
     readonly name: string;
     readonly app: NestFastifyApplication;
     readonly url: string;
+    /** The URL of its second listener (D42), when it has one. */
+    readonly secondUrl?: string;
   }>;
   /** Stops every app: consumers stop pulling and finish, then each bus drains. */
   close(): Promise<void>;
@@ -23,9 +26,18 @@ export async function startServices(
   definitions: readonly ServiceDefinition[],
   config: RunlogConfig = loadConfig(),
 ): Promise<RunningServices> {
-  const apps: Array<{ name: string; app: NestFastifyApplication; url: string }> = [];
+  const apps: Array<{
+    name: string;
+    app: NestFastifyApplication;
+    url: string;
+    secondUrl?: string;
+    second?: StartedListener;
+  }> = [];
   const close = async (): Promise<void> => {
-    for (const { app } of apps.splice(0).reverse()) await app.close();
+    for (const { app, second } of apps.splice(0).reverse()) {
+      await second?.close();
+      await app.close();
+    }
   };
   try {
     for (const definition of definitions) {
@@ -41,10 +53,14 @@ export async function startServices(
           },
         });
         definition.configure?.(app, config);
-        const entry = { name: definition.name, app, url: '' };
+        const entry: (typeof apps)[number] = { name: definition.name, app, url: '' };
         apps.push(entry);
         await app.listen(definition.port(config), config.httpHost);
         entry.url = await app.getUrl();
+        if (definition.secondListener) {
+          entry.second = await startSecondListener(definition.secondListener, app, config);
+          entry.secondUrl = entry.second?.url;
+        }
       });
     }
   } catch (error) {
@@ -78,8 +94,10 @@ export async function runServices(
     await hooks.afterStop?.().catch(() => undefined);
     process.exit(1);
   }
-  for (const { name, url } of running.apps)
+  for (const { name, url, secondUrl } of running.apps) {
     process.stdout.write(`runlog ${name} listening on ${url}\n`);
+    if (secondUrl) process.stdout.write(`runlog ${name} also listening on ${secondUrl}\n`);
+  }
   process.stdout.write(`runlog ${describeSetup(running.config)}\n`);
   const warning = authWarning(running.config);
   if (warning) process.stderr.write(`runlog: warning: ${warning}\n`);

@@ -2,6 +2,7 @@ import { type DynamicModule } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type OpenApiOptions } from '../bootstrap/openapi';
 import { type RunlogConfig } from '../config/runlog-config';
+import { type SecondListener } from './second-listener';
 
 /** How to build and where to serve one runlog service; `runServices` hosts one or several. */
 export interface ServiceDefinition {
@@ -16,6 +17,8 @@ export interface ServiceDefinition {
    * defaults to `runlog <name>`.
    */
   readonly openapi?: Partial<OpenApiOptions>;
+  /** A second port serving only some of its routes (D42). */
+  readonly secondListener?: SecondListener;
   /** Adjusts the app before it listens (content-type parsers, say). */
   configure?(app: NestFastifyApplication, config: RunlogConfig): void;
 }
