@@ -43,7 +43,10 @@ interface OtlpRequest {
 }
 
 const ms = (nanos: string | bigint): number => Number(BigInt(nanos) / 1_000_000n);
+// Stored times are milliseconds, and ingest's ns → ms passes through a double (D40): the
+// sent time is kept to within a millisecond, so both sides are compared to within 1 ms.
 const hrMs = ([s, n]: [number, number]): number => s * 1000 + Math.floor(n / 1_000_000);
+const near = (a: number, b: number): boolean => Math.abs(a - b) <= 1;
 const attribute = (span: OtlpSpan, key: string): unknown => {
   const value = span.attributes.find((a) => a.key === key)?.value;
   return value === undefined ? undefined : Object.values(value)[0];
@@ -106,42 +109,37 @@ it('answers the stored trace as OTLP JSON with the names, parentage, times, stat
   const body = (await response.json()) as OtlpRequest;
   const spans = body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
 
-  const summary = (
-    name: string,
-    parent: string | undefined,
-    start: number,
-    end: number,
-    error: boolean,
-  ) => ({ name, parent, start, end, error });
+  const summary = (name: string, parent: string | undefined, error: boolean) => ({
+    name,
+    parent,
+    error,
+  });
+  const sentByName = new Map(sent.map((span) => [span.name, span]));
+  for (const span of spans) {
+    const original = sentByName.get(span.name)!;
+    expect([span.name, near(ms(span.startTimeUnixNano), hrMs(original.startTime))]).toEqual([
+      span.name,
+      true,
+    ]);
+    expect([span.name, near(ms(span.endTimeUnixNano), hrMs(original.endTime))]).toEqual([
+      span.name,
+      true,
+    ]);
+  }
   expect(
     spans
-      .map((s) =>
-        summary(
-          s.name,
-          s.parentSpanId || undefined,
-          ms(s.startTimeUnixNano),
-          ms(s.endTimeUnixNano),
-          s.status.code === 2,
-        ),
-      )
+      .map((s) => summary(s.name, s.parentSpanId || undefined, s.status.code === 2))
       .sort((a, b) => a.name.localeCompare(b.name)),
   ).toEqual(
     sent
       .map((s) =>
-        summary(
-          s.name,
-          s.parentSpanContext?.spanId,
-          hrMs(s.startTime),
-          hrMs(s.endTime),
-          s.status.code === SpanStatusCode.ERROR,
-        ),
+        summary(s.name, s.parentSpanContext?.spanId, s.status.code === SpanStatusCode.ERROR),
       )
       .sort((a, b) => a.name.localeCompare(b.name)),
   );
   expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([traceId]));
   expect(spans.map((s) => s.spanId).sort()).toEqual(sent.map((s) => s.spanContext().spanId).sort());
   const chat = spans.find((s) => s.name === 'chat gpt-4o')!;
-  expect(attribute(chat, 'gen_ai.usage.input_tokens')).toEqual(expect.anything());
   expect(Number(attribute(chat, 'gen_ai.usage.input_tokens'))).toBe(120);
   expect(Number(attribute(chat, 'gen_ai.usage.output_tokens'))).toBe(30);
   expect(attribute(chat, 'gen_ai.response.model')).toBe('gpt-4o-2024-08-06');
