@@ -25,7 +25,12 @@ import {
   DurableConsumer,
   type DurableConsumerDeps,
 } from './consumer/durable-consumer';
-import { DeadLetters, redriveDurable, redriveSubject } from './dead-letter/dead-letters';
+import {
+  DeadLetters,
+  rawRedriveDurable,
+  redriveDurable,
+  redriveSubject,
+} from './dead-letter/dead-letters';
 import { type BusMetrics, NOOP_BUS_METRICS } from './metrics/bus-metrics';
 import { ensureStream } from './provisioning/provision';
 import {
@@ -178,6 +183,14 @@ export class Bus {
     }
   }
 
+  /** The durable consumers of a stream (ordered consumers of replays and tails left out). */
+  async durables(stream: string): Promise<ConsumerInfo[]> {
+    const found: ConsumerInfo[] = [];
+    for await (const info of this.manager.consumers.list(stream))
+      if (info.config.durable_name) found.push(info);
+    return found;
+  }
+
   /**
    * The sequence of the first message stored on `subject` at or after `fromSeq` in
    * `stream`, or `undefined` when there is none (a direct get: any replica answers).
@@ -237,7 +250,10 @@ export class Bus {
     return this.startConsumers(
       (source) => new DurableConsumer(spec, binding, source, this.consumerDeps()),
       { stream: spec.stream, durable: spec.durable, filterSubject: spec.filterSubject },
-      { durable: `${spec.durable}-redrive`, filterSubject: redriveSubject(spec.durable, '>') },
+      {
+        durable: rawRedriveDurable(spec.durable),
+        filterSubject: redriveSubject(spec.durable, '>'),
+      },
     );
   }
 

@@ -48,6 +48,7 @@ export type { Gap, GapHook } from './consumer/gap';
 export {
   DeadLetters,
   redriveDurable,
+  rawRedriveDurable,
   redriveSubject,
   type ListDeadLettersOptions,
   type ReplayOptions,

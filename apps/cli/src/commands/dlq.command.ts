@@ -1,9 +1,8 @@
-import { type Bus, type DeadLetter, redriveDurable } from '@runlog/bus';
+import { type Bus, type DeadLetter, rawRedriveDurable, redriveDurable } from '@runlog/bus';
 import { DEADLETTER_STREAM } from '@runlog/contracts';
 import { type Command } from 'commander';
 import { CliError } from '../cli-error';
 import { type GlobalOptions, withBus } from '../connection';
-import { isConsumerNotFound } from '../jetstream-errors';
 import { consumerName, positiveInteger } from '../options';
 import { note, out, outJson, paint, table } from '../output';
 
@@ -116,12 +115,11 @@ async function checkRedriveDurables(
     remaining -= page.length;
   }
   const missing: string[] = [];
-  for (const family of families) {
+  // A raw-mode consumer (async ingress) has one re-drive durable for every family.
+  const raw = await bus.consumerInfo(DEADLETTER_STREAM, rawRedriveDurable(consumer));
+  for (const family of raw ? [] : families) {
     const durable = redriveDurable(consumer, family);
-    await bus.manager.consumers.info(DEADLETTER_STREAM, durable).catch((error: unknown) => {
-      if (!isConsumerNotFound(error)) throw error;
-      missing.push(durable);
-    });
+    if ((await bus.consumerInfo(DEADLETTER_STREAM, durable)) === undefined) missing.push(durable);
   }
   if (missing.length > 0)
     throw new CliError(

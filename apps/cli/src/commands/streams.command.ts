@@ -8,7 +8,6 @@ import {
 } from '@runlog/contracts';
 import { type Command } from 'commander';
 import { type GlobalOptions, withBus } from '../connection';
-import { isStreamNotFound } from '../jetstream-errors';
 import { out, outJson, paint, table } from '../output';
 
 interface StreamsOptions extends GlobalOptions {
@@ -66,21 +65,14 @@ Examples:
 }
 
 async function readStream(bus: Bus, stream: string, family: Family | null): Promise<StreamRow> {
-  const state = await bus.manager.streams.info(stream).then(
-    (info) => info.state,
-    (error: unknown) => {
-      if (isStreamNotFound(error)) return undefined;
-      throw error;
-    },
-  );
+  const state = (await bus.streamInfo(stream))?.state;
   if (state === undefined) {
     const none = { messages: 0, first_cursor: null, last_cursor: null, consumers: [] };
     return { stream, family, exists: false, ...none };
   }
   const consumers: ConsumerRow[] = [];
-  for await (const info of bus.manager.consumers.list(stream)) {
-    // Ordered consumers (replays, tails) are ephemeral: only durables have a lag worth showing.
-    if (!info.config.durable_name) continue;
+  // Ordered consumers (replays, tails) are ephemeral: only durables have a lag worth showing.
+  for (const info of await bus.durables(stream)) {
     consumers.push({
       durable: info.name,
       pending: info.num_pending,

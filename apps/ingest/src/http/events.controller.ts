@@ -178,12 +178,15 @@ export class EventsController {
     const families = await Promise.all(
       FAMILIES.map(async (family): Promise<FamilyInfo> => {
         const stream = streamName(family);
-        const { state } = await this.bus.manager.streams.info(stream).catch((error: unknown) => {
+        const info = await this.bus.streamInfo(stream).catch((error: unknown) => {
           throw new ApiError(
             'unavailable',
             `stream ${stream} is not available: ${error instanceof Error ? error.message : String(error)}`,
           );
         });
+        if (info === undefined)
+          throw new ApiError('unavailable', `stream ${stream} is not available: it does not exist`);
+        const { state } = info;
         const empty = state.messages === 0;
         return {
           family,

@@ -29,6 +29,11 @@ export function redriveDurable(consumer: string, family: string): string {
 }
 
 /** The subject a re-driven dead letter is delivered on (docs/decisions.md D3). */
+/** The one re-drive durable of a raw-mode consumer (`Bus.consumeRaw`), for every family. */
+export function rawRedriveDurable(consumer: string): string {
+  return `${consumer}-redrive`;
+}
+
 export function redriveSubject(consumer: string, family: string): string {
   return `redrive.${consumer}.${family}`;
 }
