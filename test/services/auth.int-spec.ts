@@ -42,6 +42,7 @@ const EXPECTED: Record<string, Scope> = {
   'lease-history GET /v1/lease-history/stream': 'read',
   'trace-store GET /v1/traces': 'read',
   'trace-store GET /v1/traces/{id}': 'read',
+  'trace-store GET /v1/traces/{id}/otlp': 'read',
   'trace-store GET /v1/traces/{id}/tree': 'read',
   'trace-store GET /v1/traces/{id}/usage': 'read',
   'trace-store GET /v1/usage': 'read',
